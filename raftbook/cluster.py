@@ -1,0 +1,711 @@
+"""The cluster simulator: nodes, messages in flight, faults, time and history.
+
+Every public call is one explicit event: it is validated first (bad input
+raises and changes nothing), then carried out, then recorded in
+``history``. Because the whole cluster is deterministic given its seed and
+its events, undo and restore replay events from the nearest checkpoint
+instead of copying the world after every step.
+"""
+from __future__ import annotations
+
+import heapq
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Config
+from .errors import (HandlerError, InvalidArgument, InvalidState, NotLeader, RaftbookError,
+                     UnknownMessage, UnknownNode)
+from .kv import validate_command
+from .messages import Entry, command_to_json
+from .node import RaftNode, _is_int
+from .roles import Role
+from .safety import SafetyMonitor
+
+MAX_NODES = 15
+CHECKPOINT_EVERY = 16
+
+
+@dataclass(slots=True)
+class Envelope:
+    """A message in flight. ``deliver_at`` is set by automatic runs only."""
+
+    id: int
+    msg: Any
+    sent_at: int
+    deliver_at: int | None = None
+
+    @property
+    def type(self) -> str:
+        return type(self.msg).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A client command accepted by a leader at ``index`` in ``term``."""
+
+    id: int
+    command: tuple
+    node: int
+    index: int
+    term: int
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a node did something: a rule code and its fields (see raftbook.reasons)."""
+
+    time: int
+    node: int
+    code: str
+    fields: dict
+
+    def sentence(self) -> str:
+        from .reasons import explain_reason
+        return explain_reason(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One recorded call on the cluster. ``args`` replay it; the rest describe it."""
+
+    seq: int
+    time: int
+    kind: str
+    args: dict
+    summary: str
+    sent: tuple = ()
+    reasons: tuple = ()
+    stats: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An opaque saved state of a cluster, for :meth:`Cluster.restore`."""
+
+    _owner: int
+    _state: tuple
+    _history: tuple
+    _checkpoints: dict
+
+
+def _node_name(i):
+    return f"S{i}"
+
+
+def _describe(msg) -> str:
+    name = type(msg).__name__
+    base = f"{name} S{msg.src}→S{msg.dst} t{msg.term}"
+    if name == "AppendEntries":
+        n = len(msg.entries)
+        return base + (f" ({n} entr{'y' if n == 1 else 'ies'})" if n else " (heartbeat)")
+    if name == "RequestVoteReply":
+        return base + (" granted" if msg.vote_granted else " denied")
+    if name == "AppendEntriesReply":
+        return base + (f" ok match={msg.match_index}" if msg.success else " fail")
+    return base
+
+
+class Cluster:
+    """A simulated Raft cluster of nodes 1..n, driven one explicit event at a time.
+
+    ``record_reasons``: keep every node's reasons in the history (what
+    :meth:`explain` reads). ``monitor``: watch every step with the safety
+    monitor (what :func:`raftbook.check_safety` reads).
+    """
+
+    def __init__(self, n: int = 5, seed: int = 0, config=None, handlers=None, *,
+                 record_reasons: bool = True, monitor: bool = True):
+        if not _is_int(n) or not 1 <= n <= MAX_NODES:
+            raise InvalidArgument(f"a cluster has 1 to {MAX_NODES} servers; got n={n!r}")
+        if not _is_int(seed):
+            raise InvalidArgument(f"seed must be a whole number (it makes runs repeatable); got {seed!r}")
+        if config is None:
+            config = Config()
+        elif isinstance(config, dict):
+            config = Config.from_dict(config)
+        elif not isinstance(config, Config):
+            raise InvalidArgument(f"config must be a raftbook.Config (or None); got {type(config).__name__}")
+        from .rules import resolve_handlers
+        resolve_handlers(handlers)  # validate before building anything
+        self.n = n
+        self.seed = seed
+        self.config = config
+        self.handlers = dict(handlers or {})
+        self.record_reasons = bool(record_reasons)
+        master = random.Random(seed)
+        self.nodes: dict[int, RaftNode] = {}
+        for i in range(1, n + 1):
+            peers = [p for p in range(1, n + 1) if p != i]
+            node = RaftNode(i, peers, config, random.Random(master.getrandbits(64)), handlers)
+            if not self.record_reasons:
+                node._reasons = None
+            self.nodes[i] = node
+        self._net_rng = random.Random(master.getrandbits(64))
+        self.now = 0
+        self._flight: dict[int, Envelope] = {}
+        self._next_msg_id = 1
+        self.crashed: set[int] = set()
+        self.groups: tuple | None = None  # the partition, as a tuple of frozensets
+        self._group_of: dict | None = None
+        self.history: list[Event] = []
+        self.proposals: list[Proposal] = []
+        self._monitor = SafetyMonitor(self) if monitor else None
+        self._event_sent: list | None = None
+        self._event_reasons: list | None = None
+        self._run_due: list | None = None
+        self._run_net = None
+        self._replaying = False
+        self._checkpoints = {0: self._capture()}
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def in_flight(self) -> list[Envelope]:
+        """Messages sent and not yet delivered or dropped, oldest first."""
+        return list(self._flight.values())
+
+    def envelope(self, msg_id: int) -> Envelope:
+        """The in-flight envelope with this id."""
+        self._check_msg(msg_id)
+        return self._flight[msg_id]
+
+    @property
+    def leader(self) -> int | None:
+        """The leader of the highest term among running nodes, or None."""
+        best = None
+        for i, node in self.nodes.items():
+            if node.role is Role.LEADER and i not in self.crashed:
+                if best is None or node.current_term > self.nodes[best].current_term:
+                    best = i
+        return best
+
+    @property
+    def running(self) -> list[int]:
+        return [i for i in self.nodes if i not in self.crashed]
+
+    @property
+    def violation(self):
+        """The first safety violation the monitor saw, or None."""
+        return None if self._monitor is None else self._monitor.violation
+
+    def reasons(self) -> list[Reason]:
+        """Every reason recorded in the history, oldest first."""
+        return [r for ev in self.history for r in ev.reasons]
+
+    def can_reach(self, src: int, dst: int) -> bool:
+        """Would a message from src to dst be delivered now (no partition, dst running)?"""
+        if dst in self.crashed:
+            return False
+        g = self._group_of
+        return g is None or g[src] == g[dst]
+
+    # ------------------------------------------------------------------ validation
+    def _check_node(self, i) -> int:
+        if not _is_int(i) or i not in self.nodes:
+            raise UnknownNode(f"there is no server {i!r}: this cluster has servers "
+                              f"1..{self.n} (S1..S{self.n})")
+        return i
+
+    def _check_msg(self, msg_id) -> int:
+        if not _is_int(msg_id) or msg_id not in self._flight:
+            ids = list(self._flight)
+            hint = f"messages in flight: {ids[:20]}{' ...' if len(ids) > 20 else ''}" if ids \
+                else "no messages are in flight"
+            raise UnknownMessage(f"no message {msg_id!r} is in flight ({hint}); it may have been "
+                                 "delivered or dropped already")
+        return msg_id
+
+    def _check_running(self, i, action):
+        if i in self.crashed:
+            raise InvalidState(f"S{i} is crashed and cannot {action}; restart it first (c.restart({i}))")
+
+    @staticmethod
+    def _check_network(latency, drop_rate, duplicate_rate):
+        if isinstance(latency, list):
+            latency = tuple(latency)
+        if not (isinstance(latency, tuple) and len(latency) == 2 and all(_is_int(x) for x in latency)
+                and 1 <= latency[0] <= latency[1]):
+            raise InvalidArgument(f"latency must be a pair of whole tick counts (lo, hi) with "
+                                  f"1 <= lo <= hi; got {latency!r}")
+        for name, p in (("drop_rate", drop_rate), ("duplicate_rate", duplicate_rate)):
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+                raise InvalidArgument(f"{name} is a probability in [0, 1); got {p!r}")
+        return {"latency": list(latency), "drop_rate": float(drop_rate),
+                "duplicate_rate": float(duplicate_rate)}
+
+    # ------------------------------------------------------------------ events
+    def _record(self, kind, args, fn):
+        """Carry out one event and record it; on a handler error rewind and re-raise."""
+        seq = len(self.history)
+        if seq % CHECKPOINT_EVERY == 0 and seq not in self._checkpoints:
+            self._checkpoints[seq] = self._capture()
+        self._event_sent = []
+        self._event_reasons = [] if self.record_reasons else None
+        time = self.now
+        try:
+            summary, stats = fn()
+        except RaftbookError:
+            self._abort(seq)
+            raise
+        except Exception as exc:
+            self._abort(seq)
+            raise HandlerError(f"{kind} failed inside the simulation: {type(exc).__name__}: {exc}") from exc
+        ev = Event(seq, time, kind, args, summary, tuple(self._event_sent),
+                   tuple(self._event_reasons or ()), stats)
+        self._event_sent = self._event_reasons = None
+        self.history.append(ev)
+        return ev
+
+    def _abort(self, seq):
+        self._event_sent = self._event_reasons = None
+        self._run_due = self._run_net = None
+        if not self._replaying:
+            self._rewind(seq)
+
+    def _send(self, msgs):
+        for m in msgs:
+            env = Envelope(self._next_msg_id, m, self.now)
+            self._next_msg_id += 1
+            self._flight[env.id] = env
+            if self._event_sent is not None and self._run_due is None:
+                self._event_sent.append(env.id)
+            if self._run_due is not None:
+                self._schedule(env)
+
+    def _after_step(self, node, out):
+        if self._event_reasons is not None and node._reasons:
+            now = self.now
+            nid = node.id
+            self._event_reasons.extend(Reason(now, nid, code, f) for code, f in node.take_reasons())
+        if self._monitor is not None:
+            self._monitor.observe(node)
+        if out:
+            self._send(out)
+
+    def _step(self, node, msg):
+        self._after_step(node, node.step(msg))
+
+    def _deliver_env(self, env) -> str:
+        del self._flight[env.id]
+        msg = env.msg
+        if msg.dst in self.crashed:
+            return f"lost #{env.id} {_describe(msg)}: S{msg.dst} is crashed"
+        if self._group_of is not None and self._group_of[msg.src] != self._group_of[msg.dst]:
+            return f"lost #{env.id} {_describe(msg)}: a partition separates S{msg.src} and S{msg.dst}"
+        self._step(self.nodes[msg.dst], msg)
+        return f"delivered #{env.id} {_describe(msg)}"
+
+    def _tick_all(self):
+        self.now += 1
+        for i, node in self.nodes.items():
+            if i not in self.crashed:
+                self._after_step(node, node.tick())
+
+    def tick(self) -> Event:
+        """One tick of time for every running node (messages stay in flight)."""
+        def run():
+            self._tick_all()
+            return f"tick to t={self.now}", {}
+        return self._record("tick", {}, run)
+
+    def timeout(self, node: int) -> Event:
+        """Node ``node``'s election timer fires now (a running follower or candidate)."""
+        i = self._check_node(node)
+        self._check_running(i, "time out")
+        n = self.nodes[i]
+        if n.role is Role.LEADER:
+            raise InvalidState(f"S{i} is the leader of term {n.current_term}; only a follower or a "
+                               "candidate has an election timer to fire")
+
+        def run():
+            self._after_step(n, n.timeout())
+            return f"S{i} timed out and started an election for term {n.current_term}", {}
+        return self._record("timeout", {"node": i}, run)
+
+    def deliver(self, msg_id: int) -> Event:
+        """Deliver one message in flight (lost if a partition or a crash is in the way)."""
+        self._check_msg(msg_id)
+        env = self._flight[msg_id]
+        return self._record("deliver", {"msg_id": msg_id}, lambda: (self._deliver_env(env), {}))
+
+    def drop(self, msg_id: int) -> Event:
+        """The network loses one message in flight."""
+        self._check_msg(msg_id)
+
+        def run():
+            env = self._flight.pop(msg_id)
+            return f"dropped #{msg_id} {_describe(env.msg)}", {}
+        return self._record("drop", {"msg_id": msg_id}, run)
+
+    def duplicate(self, msg_id: int) -> Envelope:
+        """The network duplicates one message in flight; returns the copy's envelope."""
+        self._check_msg(msg_id)
+        env = self._flight[msg_id]
+
+        def run():
+            self._send([env.msg])
+            return f"duplicated #{msg_id} as #{self._next_msg_id - 1} {_describe(env.msg)}", {}
+        self._record("duplicate", {"msg_id": msg_id}, run)
+        return self._flight[self._next_msg_id - 1]
+
+    def crash(self, node: int) -> Event:
+        """Node ``node`` stops; its state stays visible, frozen, until it restarts."""
+        i = self._check_node(node)
+        if i in self.crashed:
+            raise InvalidState(f"S{i} is already crashed; restart it with c.restart({i})")
+
+        def run():
+            self.crashed.add(i)
+            return f"S{i} crashed", {}
+        return self._record("crash", {"node": i}, run)
+
+    def restart(self, node: int) -> Event:
+        """A crashed node comes back with its persistent state; volatile state is rebuilt."""
+        i = self._check_node(node)
+        if i not in self.crashed:
+            raise InvalidState(f"S{i} is running; only a crashed server can restart (c.crash({i}) first)")
+
+        def run():
+            self.crashed.discard(i)
+            n = self.nodes[i]
+            n.restart()
+            if self._monitor is not None:
+                self._monitor.node_restarted(n)
+            self._after_step(n, [])
+            return f"S{i} restarted in term {n.current_term} with {n.log.last_index} log entries", {}
+        return self._record("restart", {"node": i}, run)
+
+    def partition(self, *groups) -> Event:
+        """Split the network: ``c.partition({1, 2}, {3, 4, 5})``; unnamed nodes form one more group."""
+        if not groups:
+            raise InvalidArgument("name at least one group of servers, e.g. c.partition({1, 2}, {3, 4, 5})")
+        seen = set()
+        clean = []
+        for g in groups:
+            if isinstance(g, (str, bytes)) or not isinstance(g, (set, frozenset, list, tuple)):
+                raise InvalidArgument(f"each group is a set of server ids like {{1, 2}}; got {g!r}")
+            if not g:
+                raise InvalidArgument("a group in a partition cannot be empty")
+            for i in g:
+                self._check_node(i)
+                if i in seen:
+                    raise InvalidArgument(f"S{i} is named in two groups; each server belongs to one group")
+                seen.add(i)
+            clean.append(frozenset(g))
+        rest = frozenset(self.nodes) - seen
+        if rest:
+            clean.append(rest)
+        if len(clean) < 2:
+            raise InvalidArgument("that partition puts every server in one group, which cuts "
+                                  "nothing; name at least two groups (or leave some servers out)")
+        final = tuple(sorted(clean, key=min))
+
+        def run():
+            self.groups = final
+            self._group_of = {i: k for k, g in enumerate(final) for i in g}
+            desc = " | ".join("{" + ", ".join(f"S{i}" for i in sorted(g)) + "}" for g in final)
+            return f"partitioned: {desc}", {}
+        return self._record("partition", {"groups": [sorted(g) for g in final]}, run)
+
+    def heal(self) -> Event:
+        """Remove the partition: every server can reach every other again."""
+        if self.groups is None:
+            raise InvalidState("the network is not partitioned; there is nothing to heal")
+
+        def run():
+            self.groups = None
+            self._group_of = None
+            return "healed the partition", {}
+        return self._record("heal", {}, run)
+
+    # ------------------------------------------------------------------ clients
+    def propose(self, command, node: int | None = None) -> Proposal:
+        """Send a client command to the leader (or to ``node``); returns the proposal."""
+        command = validate_command(command)
+        if node is None:
+            i = self.leader
+            if i is None:
+                raise NotLeader("there is no leader right now; run the cluster until one is "
+                                "elected (c.run_until(lambda c: c.leader, 500)) and propose again")
+        else:
+            i = self._check_node(node)
+            n = self.nodes[i]
+            if i in self.crashed:
+                raise NotLeader(f"S{i} is crashed and cannot take proposals", leader_hint=self.leader)
+            if n.role is not Role.LEADER:
+                n.propose(command)  # raises NotLeader with the node's own leader hint
+        target = self.nodes[i]
+        holder = []
+
+        def run():
+            entry = target.propose(command)
+            self._after_step(target, target.replicate())
+            p = Proposal(len(self.proposals) + 1, command, i, entry.index, entry.term, self.now)
+            self.proposals.append(p)
+            holder.append(p)
+            return f"client proposed {command!r} to S{i}: index {entry.index}, term {entry.term}", {}
+        self._record("propose", {"command": command_to_json(command), "node": i}, run)
+        return holder[0]
+
+    def _check_proposal(self, p):
+        if not isinstance(p, Proposal) or p.id > len(self.proposals) or self.proposals[p.id - 1] != p:
+            raise InvalidArgument(f"{p!r} is not a proposal of this cluster (use what c.propose returned)")
+
+    def status(self, proposal: Proposal) -> str:
+        """"committed", "pending" or "lost" (a different entry committed there, or no log holds it)."""
+        self._check_proposal(proposal)
+        idx, term = proposal.index, proposal.term
+        for node in self.nodes.values():
+            if node.commit_index >= idx:
+                t = node.log.term_at(idx)
+                if t is not None:
+                    return "committed" if t == term else "lost"
+        for node in self.nodes.values():
+            if node.log.term_at(idx) == term:
+                return "pending"
+        return "lost"
+
+    def result(self, proposal: Proposal):
+        """The state machine's answer to a committed proposal (``get`` returns the value)."""
+        st = self.status(proposal)
+        if st != "committed":
+            raise InvalidState(f"proposal {proposal.id} ({proposal.command!r}) is {st}, so it has no "
+                               "result; run the cluster until it commits (c.status(p) == 'committed')")
+        for node in self.nodes.values():
+            if node.last_applied >= proposal.index and node.log.term_at(proposal.index) == proposal.term:
+                return node.results[proposal.index]
+        raise InvalidState(f"proposal {proposal.id} is committed but no server has applied it yet")
+
+    # ------------------------------------------------------------------ automatic mode
+    def _schedule(self, env):
+        lo, hi = self._run_net["latency"]
+        env.deliver_at = self.now + self._net_rng.randint(lo, hi)
+        heapq.heappush(self._run_due, (env.deliver_at, env.id))
+
+    def _run(self, ticks, net, until=None):
+        """Advance ``ticks`` ticks, delivering messages as their latency elapses."""
+        self._run_net = net
+        due = self._run_due = []
+        for env in self._flight.values():
+            if env.deliver_at is None or env.deliver_at <= self.now:
+                self._schedule(env)
+            else:
+                heapq.heappush(due, (env.deliver_at, env.id))
+        drop_rate, dup_rate = net["drop_rate"], net["duplicate_rate"]
+        rnd = self._net_rng.random
+        flight = self._flight
+        stats = {"delivered": 0, "dropped": 0, "duplicated": 0, "lost": 0}
+        done = 0
+        reached = False
+        try:
+            for _ in range(ticks):
+                self._tick_all()
+                now = self.now
+                while due and due[0][0] <= now:
+                    at, mid = heapq.heappop(due)
+                    env = flight.get(mid)
+                    if env is None or env.deliver_at != at:
+                        continue
+                    if drop_rate and rnd() < drop_rate:
+                        del flight[mid]
+                        stats["dropped"] += 1
+                        continue
+                    if dup_rate and rnd() < dup_rate:
+                        self._send([env.msg])
+                        stats["duplicated"] += 1
+                    if self._deliver_env(env).startswith("lost"):
+                        stats["lost"] += 1
+                    else:
+                        stats["delivered"] += 1
+                done += 1
+                if until is not None and until(self):
+                    reached = True
+                    break
+        finally:
+            self._run_due = self._run_net = None
+        return done, reached, stats
+
+    def run(self, ticks: int, *, latency=(1, 3), drop_rate: float = 0.0,
+            duplicate_rate: float = 0.0) -> Event:
+        """Advance ``ticks`` ticks automatically, with seeded random latency, loss and duplication."""
+        if not _is_int(ticks) or ticks < 0:
+            raise InvalidArgument(f"ticks must be a whole number >= 0; got {ticks!r}")
+        net = self._check_network(latency, drop_rate, duplicate_rate)
+
+        def go():
+            done, _, stats = self._run(ticks, net)
+            return (f"ran {done} ticks to t={self.now}: {stats['delivered']} delivered, "
+                    f"{stats['dropped']} dropped, {stats['lost']} lost"), stats
+        return self._record("run", {"ticks": ticks, **net}, go)
+
+    def run_until(self, predicate, max_ticks: int, *, latency=(1, 3), drop_rate: float = 0.0,
+                  duplicate_rate: float = 0.0) -> bool:
+        """Run until ``predicate(cluster)`` is true (checked after each tick) or ``max_ticks`` pass."""
+        if not callable(predicate):
+            raise InvalidArgument(f"predicate must be a function of the cluster, e.g. "
+                                  f"lambda c: c.leader is not None; got {predicate!r}")
+        if not _is_int(max_ticks) or max_ticks < 0:
+            raise InvalidArgument(f"max_ticks must be a whole number >= 0; got {max_ticks!r}")
+        net = self._check_network(latency, drop_rate, duplicate_rate)
+        holder = {}
+
+        def checked(c):
+            try:
+                return bool(predicate(c))
+            except RaftbookError:
+                raise
+            except Exception as exc:
+                raise InvalidArgument(f"the run_until predicate raised {type(exc).__name__}: {exc}") from exc
+
+        def go():
+            done, reached, stats = self._run(max_ticks, net, checked)
+            holder["ticks"], holder["reached"] = done, reached
+            word = "reached the goal" if reached else "gave up"
+            return f"ran {done} ticks to t={self.now} and {word}", stats
+        ev = self._record("run_until", {"max_ticks": max_ticks, **net}, go)
+        # The replayable form: how many ticks actually ran (a function is not data).
+        self.history[-1] = Event(ev.seq, ev.time, ev.kind,
+                                 {**ev.args, "ticks": holder["ticks"], "reached": holder["reached"]},
+                                 ev.summary, ev.sent, ev.reasons, ev.stats)
+        return holder["reached"]
+
+    # ------------------------------------------------------------------ history and time travel
+    def events(self):
+        """The history as a pandas DataFrame, one row per event."""
+        import pandas as pd
+
+        rows = [{"seq": e.seq, "time": e.time, "kind": e.kind,
+                 "node": e.args.get("node"), "msg_id": e.args.get("msg_id"),
+                 "summary": e.summary, "sent": len(e.sent), "reasons": len(e.reasons)}
+                for e in self.history]
+        cols = ["seq", "time", "kind", "node", "msg_id", "summary", "sent", "reasons"]
+        return pd.DataFrame(rows, columns=cols).set_index("seq")
+
+    def _capture(self):
+        return (self.now, self._next_msg_id,
+                tuple((e.id, e.msg, e.sent_at, e.deliver_at) for e in self._flight.values()),
+                frozenset(self.crashed), self.groups,
+                {i: n._export() for i, n in self.nodes.items()},
+                self._net_rng.getstate(), len(self.proposals),
+                None if self._monitor is None else self._monitor._export(), len(self.history))
+
+    def _load(self, s):
+        (self.now, self._next_msg_id, flight, crashed, groups, nodes, net, nprop, mon, nhist) = s
+        self._flight = {i: Envelope(i, m, t, d) for i, m, t, d in flight}
+        self.crashed = set(crashed)
+        self.groups = groups
+        self._group_of = None if groups is None else {i: k for k, g in enumerate(groups) for i in g}
+        for i, st in nodes.items():
+            self.nodes[i]._import(st)
+        self._net_rng.setstate(net)
+        del self.proposals[nprop:]
+        if self._monitor is not None:
+            self._monitor._import(mon)
+        del self.history[nhist:]
+
+    def _rewind(self, m: int):
+        """Bring the cluster to its state after the first ``m`` events of its history."""
+        events = self.history[:]
+        cp = max(k for k in self._checkpoints if k <= m)
+        self._load(self._checkpoints[cp])
+        for k in [k for k in self._checkpoints if k > m]:
+            del self._checkpoints[k]
+        self._replaying = True
+        try:
+            for ev in events[cp:m]:
+                self._apply(ev.kind, ev.args)
+        finally:
+            self._replaying = False
+
+    def _apply(self, kind, args):
+        """Carry out a recorded event again (replay, undo, trace loading)."""
+        if kind == "tick":
+            self.tick()
+        elif kind in ("timeout", "crash", "restart"):
+            getattr(self, kind)(args["node"])
+        elif kind in ("deliver", "drop", "duplicate"):
+            getattr(self, kind)(args["msg_id"])
+        elif kind == "partition":
+            self.partition(*[set(g) for g in args["groups"]])
+        elif kind == "heal":
+            self.heal()
+        elif kind == "propose":
+            self.propose(tuple(args["command"]), node=args["node"])
+        elif kind == "run":
+            self.run(args["ticks"], latency=tuple(args["latency"]), drop_rate=args["drop_rate"],
+                     duplicate_rate=args["duplicate_rate"])
+        elif kind == "run_until":
+            net = self._check_network(args["latency"], args["drop_rate"], args["duplicate_rate"])
+            ticks = args["ticks"]
+
+            def go():
+                done, _, stats = self._run(ticks, net)
+                word = "reached the goal" if args["reached"] else "gave up"
+                return f"ran {done} ticks to t={self.now} and {word}", stats
+            self._record("run_until", dict(args), go)
+        else:
+            raise InvalidArgument(f"unknown event kind {kind!r}")
+
+    def undo(self) -> None:
+        """Revert the last event."""
+        if not self.history:
+            raise InvalidState("there is nothing to undo: the history is empty")
+        self._rewind(len(self.history) - 1)
+
+    def goto(self, seq: int) -> None:
+        """Go back to the state just before event ``seq`` (0 = the start); later events are dropped."""
+        if not _is_int(seq) or not 0 <= seq <= len(self.history):
+            raise InvalidArgument(f"seq must be between 0 and {len(self.history)} (the number of "
+                                  f"events so far); got {seq!r}")
+        self._rewind(seq)
+
+    def snapshot(self) -> Snapshot:
+        """Save the whole state, history included, for :meth:`restore`."""
+        return Snapshot(id(self), self._capture(), tuple(self.history), dict(self._checkpoints))
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Return to a snapshot of this cluster; the history is rewound (or restored) too."""
+        if not isinstance(snapshot, Snapshot) or snapshot._owner != id(self):
+            raise InvalidArgument("restore() takes a snapshot made by this cluster's snapshot()")
+        self.history[:] = snapshot._history
+        self._load(snapshot._state)
+        self._checkpoints = dict(snapshot._checkpoints)
+
+    # ------------------------------------------------------------------ traces
+    def trace(self) -> dict:
+        """The seed, config and history as plain JSON-ready data."""
+        from .trace import cluster_to_trace
+        return cluster_to_trace(self)
+
+    def save_trace(self, path) -> None:
+        """Write the trace as JSON to ``path``; :meth:`load_trace` replays it."""
+        from .trace import save_trace
+        save_trace(self, path)
+
+    @classmethod
+    def load_trace(cls, path, handlers=None) -> "Cluster":
+        """Replay a trace file to the identical state and history."""
+        from .trace import load_trace
+        return load_trace(path, handlers=handlers)
+
+    @classmethod
+    def from_trace(cls, data: dict, handlers=None) -> "Cluster":
+        """Replay trace data (as :meth:`trace` returns it)."""
+        from .trace import trace_to_cluster
+        return trace_to_cluster(data, handlers=handlers)
+
+    def fingerprint(self) -> str:
+        """A short hash of the whole observable state (equal states, equal fingerprints)."""
+        from .trace import fingerprint
+        return fingerprint(self)
+
+    # ------------------------------------------------------------------ display
+    def __repr__(self):
+        roles = " ".join(f"S{i}:{n.role.value[0].upper()}{n.current_term}{'x' if i in self.crashed else ''}"
+                         for i, n in self.nodes.items())
+        return f"<Cluster n={self.n} seed={self.seed} t={self.now} {roles} in_flight={len(self._flight)}>"
+
+    def _repr_svg_(self):
+        from .view import render_svg
+        return render_svg(self)

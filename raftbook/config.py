@@ -1,0 +1,65 @@
+"""Cluster timing parameters, in ticks."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .errors import InvalidArgument
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Timing of a cluster.
+
+    election_timeout: inclusive (lo, hi) tick range; each timer reset draws a new
+        value from it (150-300 ms at the default 10 ms per tick, as in the paper).
+    heartbeat_interval: ticks between a leader's AppendEntries rounds.
+    tick_ms: milliseconds per tick, for display only.
+    max_entries: cap on entries per AppendEntries (None: the whole tail).
+    """
+
+    election_timeout: tuple = (15, 30)
+    heartbeat_interval: int = 5
+    tick_ms: int = 10
+    max_entries: int | None = None
+
+    def __post_init__(self):
+        et = self.election_timeout
+        if isinstance(et, list):
+            et = tuple(et)
+            object.__setattr__(self, "election_timeout", et)
+        if not (isinstance(et, tuple) and len(et) == 2 and all(_is_int(x) for x in et)):
+            raise InvalidArgument(
+                f"election_timeout must be a pair of whole tick counts (lo, hi), got {et!r}")
+        lo, hi = et
+        if not 1 <= lo <= hi:
+            raise InvalidArgument(
+                f"election_timeout must satisfy 1 <= lo <= hi, got {et!r}")
+        if not _is_int(self.heartbeat_interval) or self.heartbeat_interval < 1:
+            raise InvalidArgument(
+                f"heartbeat_interval must be a whole number of ticks >= 1, got {self.heartbeat_interval!r}")
+        if self.heartbeat_interval >= lo:
+            raise InvalidArgument(
+                f"heartbeat_interval ({self.heartbeat_interval}) must be shorter than the "
+                f"shortest election timeout ({lo}), or followers would time out on a healthy leader")
+        if not _is_int(self.tick_ms) or self.tick_ms < 1:
+            raise InvalidArgument(f"tick_ms must be a whole number >= 1, got {self.tick_ms!r}")
+        if self.max_entries is not None and (not _is_int(self.max_entries) or self.max_entries < 1):
+            raise InvalidArgument(f"max_entries must be None or a whole number >= 1, got {self.max_entries!r}")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["election_timeout"] = list(self.election_timeout)
+        return d
+
+    @classmethod
+    def from_dict(cls, data) -> "Config":
+        if not isinstance(data, dict):
+            raise InvalidArgument(f"a config must be a JSON object, got {type(data).__name__}")
+        unknown = set(data) - {"election_timeout", "heartbeat_interval", "tick_ms", "max_entries"}
+        if unknown:
+            raise InvalidArgument(f"unknown config fields {sorted(unknown)}")
+        return cls(**data)

@@ -1,0 +1,107 @@
+"""The messages of Figure 2 of the Raft paper, as plain frozen data.
+
+Field names follow the paper. Every message has ``src``, ``dst`` and ``term``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Union
+
+from .errors import InvalidArgument
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One log entry. Indexes start at 1; ``command`` None is a leader's no-op."""
+
+    index: int
+    term: int
+    command: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestVote:
+    src: int
+    dst: int
+    term: int
+    last_log_index: int
+    last_log_term: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestVoteReply:
+    src: int
+    dst: int
+    term: int
+    vote_granted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AppendEntries:
+    src: int
+    dst: int
+    term: int
+    prev_log_index: int
+    prev_log_term: int
+    entries: tuple = ()
+    leader_commit: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AppendEntriesReply:
+    """``match_index`` is the last index the follower now matches (on success).
+
+    On failure ``conflict_index``/``conflict_term`` are the fast back-up hints:
+    where the leader should try next (conflict_term 0 means "my log is too short").
+    """
+
+    src: int
+    dst: int
+    term: int
+    success: bool
+    match_index: int = 0
+    conflict_index: int = 0
+    conflict_term: int = 0
+
+
+Message = Union[RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply]
+MESSAGE_TYPES = {cls.__name__: cls for cls in (RequestVote, RequestVoteReply, AppendEntries,
+                                                AppendEntriesReply)}
+
+
+def is_message(obj) -> bool:
+    return type(obj) in _MESSAGE_CLASSES
+
+
+_MESSAGE_CLASSES = frozenset(MESSAGE_TYPES.values())
+
+
+def command_to_json(command):
+    return None if command is None else list(command)
+
+
+def command_from_json(data):
+    return None if data is None else tuple(data)
+
+
+def message_to_dict(msg) -> dict:
+    """A JSON-ready dict of a message (``type`` names its class)."""
+    d = {"type": type(msg).__name__}
+    for f in fields(msg):
+        v = getattr(msg, f.name)
+        if f.name == "entries":
+            v = [[e.index, e.term, command_to_json(e.command)] for e in v]
+        d[f.name] = v
+    return d
+
+
+def message_from_dict(data) -> Message:
+    try:
+        kind = data["type"]
+        cls = MESSAGE_TYPES[kind]
+        kwargs = {k: v for k, v in data.items() if k != "type"}
+        if "entries" in kwargs:
+            kwargs["entries"] = tuple(Entry(i, t, command_from_json(c)) for i, t, c in kwargs["entries"])
+        return cls(**kwargs)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidArgument(f"not a raftbook message: {data!r} ({exc})") from None

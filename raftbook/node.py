@@ -1,0 +1,314 @@
+"""RaftNode: one Raft server as a pure step function.
+
+Each input (a tick, a message, a client proposal) is one call that changes the
+node's state and returns the messages to send. The node never reads a clock,
+never sleeps and draws every random number from the ``rng`` it was given.
+
+The rules of Figure 2 that students re-implement live in :mod:`raftbook.rules`
+as plain functions ``fn(node, msg)``; a node calls whichever function its
+``handlers`` name, so one rule can be swapped while the rest stays reference.
+"""
+from __future__ import annotations
+
+import random
+
+from . import rules
+from .config import Config
+from .errors import HandlerError, InvalidArgument, InvalidState, NotLeader
+from .kv import validate_command
+from .log import RaftLog
+from .messages import AppendEntries, AppendEntriesReply, Entry, RequestVote, is_message
+from .roles import Role
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+class RaftNode:
+    """One Raft server. State is named as in Figure 2 of the paper.
+
+    Persistent (survives :meth:`restart`): ``current_term``, ``voted_for``, ``log``.
+    Volatile (rebuilt on restart): ``role``, ``commit_index``, ``last_applied``,
+    ``kv``, ``next_index``, ``match_index``, ``leader_id``, the election timer.
+    """
+
+    def __init__(self, node_id, peers, config=None, rng=None, handlers=None):
+        if not _is_int(node_id) or node_id < 1:
+            raise InvalidArgument(f"node ids are whole numbers >= 1, got {node_id!r}")
+        try:
+            peer_ids = tuple(sorted(set(peers)))
+        except TypeError:
+            raise InvalidArgument(f"peers must be a collection of node ids, got {peers!r}") from None
+        if not all(_is_int(p) and p >= 1 for p in peer_ids):
+            raise InvalidArgument(f"peer ids are whole numbers >= 1, got {peers!r}")
+        if node_id in peer_ids:
+            raise InvalidArgument(f"a node is not its own peer: {node_id} appears in peers {peers!r}")
+        if config is None:
+            config = Config()
+        if not isinstance(config, Config):
+            raise InvalidArgument(f"config must be a raftbook.Config, got {type(config).__name__}")
+        if rng is None:
+            rng = random.Random(node_id)
+        if not isinstance(rng, random.Random):
+            raise InvalidArgument(f"rng must be a random.Random, got {type(rng).__name__}")
+        self.id = node_id
+        self.peers = peer_ids
+        self.config = config
+        self.rng = rng
+        self.handlers = rules.resolve_handlers(handlers)
+        h = self.handlers
+        self._custom = {name for name, fn in h.items() if fn is not rules.reference_handlers_all[name]}
+        self._h_request_vote = h["request_vote"]
+        self._h_request_vote_reply = h["request_vote_reply"]
+        self._h_append_entries = h["append_entries"]
+        self._h_append_entries_reply = h["append_entries_reply"]
+        self._h_advance_commit_index = h["advance_commit_index"]
+        self._h_apply_committed = h["apply_committed"]
+        self.quorum = (len(peer_ids) + 1) // 2 + 1
+        self._reasons: list | None = []
+        # Persistent state on all servers.
+        self.current_term = 0
+        self.voted_for: int | None = None
+        self.log = RaftLog()
+        self._reset_volatile()
+
+    def _reset_volatile(self):
+        self.role = Role.FOLLOWER
+        self.commit_index = 0
+        self.last_applied = 0
+        self.kv: dict = {}
+        self.results: dict = {}  # index -> result of applying that entry
+        self.next_index: dict = {}
+        self.match_index: dict = {}
+        self.leader_id: int | None = None
+        self.votes: set = set()  # who granted this candidate a vote in current_term
+        self.heartbeat_elapsed = 0
+        self.election_elapsed = 0
+        self.election_timeout = self.rng.randint(*self.config.election_timeout)
+
+    # -- reasons -------------------------------------------------------------
+    def note(self, code: str, **fields) -> None:
+        """Record why the node did something (a rule of Figure 2); see raftbook.reasons."""
+        if self._reasons is not None:
+            self._reasons.append((code, fields))
+
+    def take_reasons(self) -> list:
+        """The reasons noted since the last call, oldest first."""
+        out = self._reasons
+        if not out:
+            return []
+        self._reasons = []
+        return out
+
+    # -- inputs --------------------------------------------------------------
+    def tick(self) -> list:
+        """One tick of logical time: heartbeats on a leader, the election timer elsewhere."""
+        if self.role is Role.LEADER:
+            self.heartbeat_elapsed += 1
+            if self.heartbeat_elapsed >= self.config.heartbeat_interval:
+                self.note("heartbeat_sent", term=self.current_term)
+                return self.replicate()
+            return []
+        self.election_elapsed += 1
+        if self.election_elapsed >= self.election_timeout:
+            self.note("election_timeout", term=self.current_term, timeout=self.election_timeout)
+            return self.start_election()
+        return []
+
+    def timeout(self) -> list:
+        """The election timer fires now (a follower or candidate only)."""
+        if self.role is Role.LEADER:
+            raise InvalidState(f"S{self.id} is the leader of term {self.current_term}; "
+                               "a leader has no election timer to fire")
+        self.note("election_timeout", term=self.current_term, timeout=self.election_timeout,
+                  forced=True)
+        return self.start_election()
+
+    def step(self, msg) -> list:
+        """Handle one message addressed to this node; return the messages to send."""
+        if not is_message(msg):
+            raise InvalidArgument(f"step() takes a raftbook message (RequestVote, ...), got {msg!r}")
+        if msg.dst != self.id:
+            raise InvalidArgument(f"this message is addressed to S{msg.dst}, not to S{self.id}")
+        kind = type(msg)
+        if kind is AppendEntries:
+            out = self._call("append_entries", self._h_append_entries, msg)
+        elif kind is AppendEntriesReply:
+            out = self._call("append_entries_reply", self._h_append_entries_reply, msg)
+        elif kind is RequestVote:
+            out = self._call("request_vote", self._h_request_vote, msg)
+        else:
+            out = self._call("request_vote_reply", self._h_request_vote_reply, msg)
+        self.apply_committed()
+        return out
+
+    def propose(self, command) -> Entry:
+        """Append a client command to the leader's log; replicate with :meth:`replicate`."""
+        command = validate_command(command)
+        if self.role is not Role.LEADER:
+            hint = self.leader_id
+            where = f"the last leader it heard from is S{hint}" if hint else "it knows of no leader"
+            raise NotLeader(f"S{self.id} is a {self.role.value}, not the leader: {where}. "
+                            "Send the command to the leader.", leader_hint=hint)
+        entry = Entry(self.log.last_index + 1, self.current_term, command)
+        self.log.append(entry)
+        self.note("proposal_appended", index=entry.index, term=entry.term, command=command)
+        self.advance_commit_index()
+        self.apply_committed()
+        return entry
+
+    def restart(self) -> None:
+        """Come back after a crash: persistent state kept, volatile state rebuilt."""
+        self._reset_volatile()
+        self.note("restarted", term=self.current_term, log_length=self.log.last_index)
+
+    # -- building blocks the rules use ---------------------------------------
+    def become_follower(self, term: int) -> None:
+        """Adopt ``term`` if it is newer (clearing the vote) and become a follower."""
+        if term > self.current_term:
+            self.note("term_adopted", old_term=self.current_term, new_term=term,
+                      role=self.role.value)
+            self.current_term = term
+            self.voted_for = None
+            self.leader_id = None
+        was_leader = self.role is Role.LEADER
+        if self.role is not Role.FOLLOWER:
+            self.note("stepped_down", term=self.current_term, role=self.role.value)
+            self.role = Role.FOLLOWER
+            self.votes = set()
+        if was_leader:  # a leader's timer was not running: start it afresh
+            self.reset_election_timer()
+
+    def reset_election_timer(self) -> None:
+        """Restart the election timer with a freshly drawn random timeout."""
+        self.election_elapsed = 0
+        self.election_timeout = self.rng.randint(*self.config.election_timeout)
+
+    def start_election(self) -> list:
+        """Become a candidate in a new term, vote for yourself, ask everyone else."""
+        self.role = Role.CANDIDATE
+        self.current_term += 1
+        self.voted_for = self.id
+        self.votes = {self.id}
+        self.leader_id = None
+        self.reset_election_timer()
+        self.note("election_started", term=self.current_term)
+        if len(self.votes) >= self.quorum:
+            return self.become_leader()
+        last_index, last_term = self.log.last_index, self.log.last_term
+        return [RequestVote(self.id, p, self.current_term, last_index, last_term)
+                for p in self.peers]
+
+    def become_leader(self) -> list:
+        """Won the election: set up next/match index, append a no-op, send AppendEntries."""
+        self.role = Role.LEADER
+        self.leader_id = self.id
+        nxt = self.log.last_index + 1
+        self.next_index = {p: nxt for p in self.peers}
+        self.match_index = {p: 0 for p in self.peers}
+        self.note("became_leader", term=self.current_term, votes=sorted(self.votes))
+        self.log.append(Entry(nxt, self.current_term, None))
+        self.advance_commit_index()
+        return self.replicate()
+
+    def append_entries_for(self, peer: int) -> AppendEntries:
+        """The AppendEntries this leader sends ``peer`` now, from ``next_index[peer]``."""
+        ni = self.next_index[peer]
+        prev = ni - 1
+        prev_term = self.log.term_at(prev)
+        if prev_term is None or prev < 0:
+            raise HandlerError(
+                f"next_index[{peer}] = {ni} on leader S{self.id}, but its log ends at "
+                f"{self.log.last_index}: next_index must stay between 1 and last_index + 1")
+        return AppendEntries(self.id, peer, self.current_term, prev, prev_term,
+                             self.log.entries_from(ni, self.config.max_entries), self.commit_index)
+
+    def replicate(self) -> list:
+        """Send every follower an AppendEntries now (a heartbeat if it is up to date)."""
+        if self.role is not Role.LEADER:
+            raise InvalidState(f"S{self.id} is not the leader; only a leader sends AppendEntries")
+        self.heartbeat_elapsed = 0
+        return [self.append_entries_for(p) for p in self.peers]
+
+    def advance_commit_index(self) -> None:
+        """Run the (possibly student-supplied) rule that advances a leader's commit_index."""
+        self._call("advance_commit_index", self._h_advance_commit_index)
+
+    def apply_committed(self) -> None:
+        """Apply newly committed entries to the key-value state machine, in order."""
+        if self.last_applied < self.commit_index:
+            self._call("apply_committed", self._h_apply_committed)
+
+    # -- handler plumbing ------------------------------------------------------
+    def _call(self, name, fn, msg=None):
+        if name not in self._custom:
+            return fn(self) if msg is None else fn(self, msg)
+        try:
+            out = fn(self) if msg is None else fn(self, msg)
+        except HandlerError:
+            raise
+        except Exception as exc:
+            raise HandlerError(f"the {name!r} handler {getattr(fn, '__name__', fn)!r} raised "
+                               f"{type(exc).__name__}: {exc}") from exc
+        if msg is None:
+            if out is not None:
+                raise HandlerError(f"the {name!r} handler must return None (it changes the "
+                                   f"node in place), but returned {out!r}")
+            return None
+        if not isinstance(out, (list, tuple)):
+            raise HandlerError(f"the {name!r} handler must return a list of messages to send, "
+                               f"but returned {out!r}")
+        for m in out:
+            if not is_message(m):
+                raise HandlerError(f"the {name!r} handler returned {m!r}, which is not a message")
+            if m.src != self.id:
+                raise HandlerError(f"the {name!r} handler on S{self.id} returned a message with "
+                                   f"src={m.src}; messages a node sends have src = node.id")
+            if m.dst not in self.peers:
+                raise HandlerError(f"the {name!r} handler on S{self.id} addressed a message to "
+                                   f"{m.dst!r}, which is not one of its peers {list(self.peers)}")
+        return list(out)
+
+    # -- inspection ------------------------------------------------------------
+    @property
+    def ticks_until_timeout(self) -> int | None:
+        """Ticks left before the election timer fires (None on a leader)."""
+        if self.role is Role.LEADER:
+            return None
+        return max(self.election_timeout - self.election_elapsed, 0)
+
+    def state(self) -> dict:
+        """All of the node's Figure 2 state as a plain dict (for tables and details)."""
+        return {
+            "id": self.id, "role": self.role.value, "current_term": self.current_term,
+            "voted_for": self.voted_for, "log": [(e.index, e.term, e.command) for e in self.log],
+            "commit_index": self.commit_index, "last_applied": self.last_applied,
+            "next_index": dict(self.next_index), "match_index": dict(self.match_index),
+            "leader_id": self.leader_id, "kv": dict(self.kv),
+            "election_elapsed": self.election_elapsed, "election_timeout": self.election_timeout,
+        }
+
+    def __repr__(self):
+        return (f"<RaftNode S{self.id} {self.role.value} term={self.current_term} "
+                f"log={self.log.last_index} commit={self.commit_index}>")
+
+    # -- snapshots (used by Cluster for undo and restore) ------------------------
+    def _export(self):
+        return (self.current_term, self.voted_for, self.log._export(), self.role,
+                self.commit_index, self.last_applied, dict(self.kv), dict(self.results),
+                dict(self.next_index), dict(self.match_index), self.leader_id,
+                frozenset(self.votes), self.heartbeat_elapsed, self.election_elapsed,
+                self.election_timeout, self.rng.getstate())
+
+    def _import(self, s):
+        (self.current_term, self.voted_for, log, self.role, self.commit_index,
+         self.last_applied, kv, results, next_index, match_index, self.leader_id, votes,
+         self.heartbeat_elapsed, self.election_elapsed, self.election_timeout, rng) = s
+        self.log = RaftLog._import(log)
+        self.kv, self.results = dict(kv), dict(results)
+        self.next_index, self.match_index = dict(next_index), dict(match_index)
+        self.votes = set(votes)
+        self.rng.setstate(rng)
+        if self._reasons is not None:
+            self._reasons = []

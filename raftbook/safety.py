@@ -1,0 +1,252 @@
+"""The five safety properties of the Raft paper (Figure 3), checked incrementally.
+
+A :class:`SafetyMonitor` watches every step a cluster takes and keeps just
+enough history to judge each property in O(change) time:
+
+- election safety: the leader seen for each term;
+- leader append-only: each sitting leader's log length and truncation count;
+- log matching: for every (index, term) ever seen, its command and the term of
+  the entry before it (equal everywhere iff all logs match, by induction);
+- leader completeness: the committed entries and the term they committed in;
+- state machine safety: the entry applied at each index.
+
+The first violation is kept (with the tick and event it happened at) and
+raised by :func:`check_safety`. ``check_safety(c, full=True)`` also re-derives
+what it can from the current state alone, a cross-check of the monitor.
+"""
+from __future__ import annotations
+
+from .errors import InvalidArgument, SafetyViolation
+from .roles import Role
+
+
+class SafetyMonitor:
+    __slots__ = ("cluster", "leaders", "entries", "committed", "applied", "leader_logs",
+                 "seen_commit", "seen_applied", "violation")
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.leaders: dict = {}       # term -> leader id
+        self.entries: dict = {}       # (index, term) -> (command, prev_term, node id)
+        self.committed: dict = {}     # index -> (term, command, commit_term, node id)
+        self.applied: dict = {}       # index -> (term, command, node id)
+        self.leader_logs: dict = {}   # node id -> (term, last_index, truncations)
+        self.seen_commit: dict = {}   # node id -> commit_index last looked at
+        self.seen_applied: dict = {}  # node id -> last_applied last looked at
+        self.violation: SafetyViolation | None = None
+        for node in cluster.nodes.values():
+            self.observe(node)
+
+    # -- snapshots ---------------------------------------------------------------
+    def _export(self):
+        return (dict(self.leaders), dict(self.entries), dict(self.committed), dict(self.applied),
+                dict(self.leader_logs), dict(self.seen_commit), dict(self.seen_applied),
+                self.violation)
+
+    def _import(self, s):
+        (leaders, entries, committed, applied, leader_logs, seen_commit, seen_applied,
+         self.violation) = s
+        self.leaders, self.entries = dict(leaders), dict(entries)
+        self.committed, self.applied = dict(committed), dict(applied)
+        self.leader_logs, self.seen_commit = dict(leader_logs), dict(seen_commit)
+        self.seen_applied = dict(seen_applied)
+
+    # -- observing -----------------------------------------------------------------
+    def _fail(self, prop, message, **where):
+        c = self.cluster
+        self.violation = SafetyViolation(prop, message, time=c.now, event=len(c.history), **where)
+
+    def node_restarted(self, node):
+        self.seen_commit[node.id] = 0
+        self.seen_applied[node.id] = 0
+        self.leader_logs.pop(node.id, None)
+        self.observe(node)
+
+    def observe(self, node) -> None:
+        """Look at what changed on ``node`` since the last look."""
+        if self.violation is not None:
+            node.log.changed_from = None
+            return
+        nid = node.id
+        log = node.log
+        term = node.current_term
+        is_leader = node.role is Role.LEADER
+
+        # Election safety and leader completeness for a newly seen leader.
+        if is_leader:
+            first = self.leaders.get(term)
+            if first is None:
+                self.leaders[term] = nid
+                if not self._leader_has_committed(node):
+                    return
+            elif first != nid:
+                self._fail("election_safety",
+                           f"election safety broken: S{first} and S{nid} were both leader in term {term}",
+                           nodes=(first, nid), term=term)
+                return
+
+        # Leader append-only: a sitting leader never deletes or overwrites entries.
+        prev = self.leader_logs.get(nid)
+        if prev is not None and is_leader and prev[0] == term:
+            if log.truncations != prev[2] or log.last_index < prev[1]:
+                self._fail("leader_append_only",
+                           f"leader append-only broken: S{nid}, leader of term {term}, deleted "
+                           f"entries from its own log (it had {prev[1]} entries, now {log.last_index})",
+                           nodes=(nid,), term=term, index=log.last_index + 1)
+                return
+        if is_leader:
+            self.leader_logs[nid] = (term, log.last_index, log.truncations)
+        elif prev is not None:
+            del self.leader_logs[nid]
+
+        # Log matching, over the entries that changed.
+        start = log.changed_from
+        if start is not None:
+            log.changed_from = None
+            entries = self.entries
+            prev_term = log.term_at(start - 1)
+            for e in log.entries_from(start):
+                key = (e.index, e.term)
+                rec = entries.get(key)
+                if rec is None:
+                    entries[key] = (e.command, prev_term, nid)
+                elif rec[0] != e.command or rec[1] != prev_term:
+                    what = ("different commands" if rec[0] != e.command else
+                            f"different entries before it (terms {rec[1]} and {prev_term} at index {e.index - 1})")
+                    self._fail("log_matching",
+                               f"log matching broken: S{rec[2]} and S{nid} both hold an entry at index "
+                               f"{e.index} with term {e.term}, but with {what}",
+                               nodes=(rec[2], nid), term=e.term, index=e.index)
+                    return
+                prev_term = e.term
+
+        # State machine safety: one entry applied per index, everywhere.
+        seen = self.seen_applied.get(nid, 0)
+        if node.last_applied > seen:
+            applied = self.applied
+            for i in range(seen + 1, node.last_applied + 1):
+                t = log.term_at(i)
+                if t is None:
+                    break
+                cmd = log[i].command
+                rec = applied.get(i)
+                if rec is None:
+                    applied[i] = (t, cmd, nid)
+                elif rec[0] != t or rec[1] != cmd:
+                    self._fail("state_machine_safety",
+                               f"state machine safety broken: S{rec[2]} applied {_show(rec[1])} (term "
+                               f"{rec[0]}) at index {i}, but S{nid} applied {_show(cmd)} (term {t})",
+                               nodes=(rec[2], nid), term=t, index=i)
+                    return
+        self.seen_applied[nid] = node.last_applied
+
+        # Newly committed entries: record them; sitting leaders of later terms must hold them.
+        seen = self.seen_commit.get(nid, 0)
+        if node.commit_index > seen:
+            committed = self.committed
+            new = []
+            for i in range(seen + 1, node.commit_index + 1):
+                if i in committed:
+                    continue
+                t = log.term_at(i)
+                if t is None:
+                    break
+                committed[i] = (t, log[i].command, term, nid)
+                new.append(i)
+            if new:
+                for other in self.cluster.nodes.values():
+                    if other.role is Role.LEADER and other.current_term > term and \
+                            other.id not in self.cluster.crashed:
+                        if not self._leader_has_committed(other, new):
+                            return
+        self.seen_commit[nid] = node.commit_index
+
+    def _leader_has_committed(self, leader, indexes=None) -> bool:
+        lterm = leader.current_term
+        committed = self.committed
+        for i in (indexes if indexes is not None else committed):
+            t, cmd, cterm, who = committed[i]
+            if cterm < lterm and leader.log.term_at(i) != t:
+                found = leader.log.term_at(i)
+                has = "no entry" if found is None else f"an entry of term {found}"
+                self._fail("leader_completeness",
+                           f"leader completeness broken: the entry at index {i} (term {t}) was "
+                           f"committed in term {cterm} (seen on S{who}), but S{leader.id}, leader of "
+                           f"term {lterm}, has {has} there",
+                           nodes=(who, leader.id), term=lterm, index=i)
+                return False
+        return True
+
+
+def _show(cmd):
+    return "a no-op" if cmd is None else repr(cmd)
+
+
+def check_safety(cluster, full: bool = False) -> None:
+    """Raise :class:`SafetyViolation` if the cluster broke one of the five properties.
+
+    With the cluster's monitor on (the default) this is O(1): the monitor has
+    already looked at every step. ``full=True`` also checks what can be seen
+    in the current state alone (and is what runs when the monitor is off).
+    """
+    from .cluster import Cluster
+
+    if not isinstance(cluster, Cluster):
+        raise InvalidArgument(f"check_safety takes a raftbook Cluster, got {type(cluster).__name__}")
+    monitor = cluster._monitor
+    if monitor is not None and monitor.violation is not None:
+        raise monitor.violation
+    if full or monitor is None:
+        check_state(cluster)
+
+
+def check_state(cluster) -> None:
+    """The properties that the current state alone can show broken."""
+    nodes = list(cluster.nodes.values())
+    now = cluster.now
+    leaders = {}
+    for n in nodes:
+        if n.role is Role.LEADER:
+            other = leaders.setdefault(n.current_term, n.id)
+            if other != n.id:
+                raise SafetyViolation("election_safety",
+                                      f"election safety broken: S{other} and S{n.id} are both leader "
+                                      f"in term {n.current_term}", nodes=(other, n.id),
+                                      term=n.current_term, time=now)
+    for a_i, a in enumerate(nodes):
+        for b in nodes[a_i + 1:]:
+            upto = min(a.log.last_index, b.log.last_index)
+            # the highest index where the two logs hold the same term
+            common = 0
+            for i in range(upto, 0, -1):
+                if a.log.term_at(i) == b.log.term_at(i):
+                    common = i
+                    break
+            for i in range(1, common + 1):
+                if a.log[i] != b.log[i]:
+                    raise SafetyViolation(
+                        "log_matching", f"log matching broken: S{a.id} and S{b.id} agree on the "
+                        f"entry at index {common} (term {a.log.term_at(common)}) but differ at index {i}",
+                        nodes=(a.id, b.id), term=a.log.term_at(common), index=i, time=now)
+            for i in range(1, min(a.last_applied, b.last_applied) + 1):
+                if a.log.term_at(i) is None or b.log.term_at(i) is None:
+                    break
+                if a.log[i] != b.log[i]:
+                    raise SafetyViolation(
+                        "state_machine_safety", f"state machine safety broken: S{a.id} and S{b.id} "
+                        f"applied different entries at index {i}", nodes=(a.id, b.id),
+                        term=a.log.term_at(i), index=i, time=now)
+    for leader in nodes:
+        if leader.role is not Role.LEADER:
+            continue
+        for n in nodes:
+            if n.current_term >= leader.current_term:
+                continue
+            for i in range(1, n.commit_index + 1):
+                t = n.log.term_at(i)
+                if t is not None and leader.log.term_at(i) != t:
+                    raise SafetyViolation(
+                        "leader_completeness", f"leader completeness broken: S{n.id} committed the "
+                        f"entry at index {i} (term {t}) in an earlier term, but S{leader.id}, leader "
+                        f"of term {leader.current_term}, does not hold it", nodes=(n.id, leader.id),
+                        term=leader.current_term, index=i, time=now)
