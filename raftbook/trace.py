@@ -33,6 +33,7 @@ def cluster_to_trace(cluster) -> dict:
         "seed": cluster.seed,
         "config": cluster.config.to_dict(),
         "handlers": _handler_names(cluster),
+        "initial": cluster.initial,
         "events": [{"kind": e.kind, "args": e.args} for e in cluster.history],
         "final": {"time": cluster.now, "fingerprint": fingerprint(cluster)},
     }
@@ -84,8 +85,13 @@ def trace_to_cluster(data, handlers=None):
             f"({', '.join(f'{k}={v}' for k, v in sorted(recorded.items()))}); pass the same functions "
             "as handlers={...} to replay it")
     try:
-        c = Cluster(n=data.get("n"), seed=data.get("seed"), config=Config.from_dict(data.get("config", {})),
-                    handlers=handlers)
+        kwargs = dict(n=data.get("n"), seed=data.get("seed"),
+                      config=Config.from_dict(data.get("config", {})), handlers=handlers)
+        initial = data.get("initial")
+        if initial:
+            c = Cluster.from_state({int(k): v for k, v in initial.items()}, **kwargs)
+        else:
+            c = Cluster(**kwargs)
         for ev in data["events"]:
             c._apply(ev["kind"], ev["args"])
     except TraceError:
