@@ -10,6 +10,7 @@ from .node import RaftNode
 from .roles import Role
 from .rules import reference_handlers
 from .safety import check_safety
+from . import scenarios
 
 __version__ = "0.1.0"
 
@@ -18,5 +19,5 @@ __all__ = [
     "HandlerError", "InvalidArgument", "InvalidCommand", "InvalidState", "NotLeader", "Proposal",
     "RaftLog", "RaftNode", "RaftbookError", "Reason", "RequestVote", "RequestVoteReply", "Role",
     "SAFETY_PROPERTIES", "SafetyViolation", "Snapshot", "TraceError", "UnknownMessage",
-    "UnknownNode", "check_safety", "reference_handlers",
+    "UnknownNode", "check_safety", "reference_handlers", "scenarios",
 ]
