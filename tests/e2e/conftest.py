@@ -10,6 +10,7 @@ alone (``pytest -m e2e``) or left out (``pytest -m "not e2e"``).
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from .browser import find_chromium, launch_chromium, new_student_page
 from .notebook_ui import fresh_copy
 
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
+_artifacts_written = False  # set once this run has written there
 
 
 def pytest_configure(config):
@@ -43,7 +45,7 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if ARTIFACTS.is_dir() and any(ARTIFACTS.glob("*.png")):
+    if _artifacts_written:
         terminalreporter.write_sep("-", "end-to-end browser artifacts")
         terminalreporter.write_line(f"screenshots and logs of the browser tests: {ARTIFACTS}")
 
@@ -53,6 +55,10 @@ def chromium_path():
     """The system Chromium; the whole suite is skipped (with the reason) if there is none."""
     path = find_chromium()
     if path is None:
+        override = os.environ.get("RAFTBOOK_CHROMIUM")
+        if override:
+            pytest.skip(f"RAFTBOOK_CHROMIUM is {override!r}, which is not a file, so the browser "
+                        "tests cannot run: point it at a Chromium binary or unset it")
         pytest.skip("no Chromium on this machine, so the browser tests cannot run: install "
                     "Debian's package (sudo apt-get install chromium) or point "
                     "RAFTBOOK_CHROMIUM at a Chromium binary")
@@ -65,6 +71,8 @@ def artifacts_dir():
     if ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS)
     ARTIFACTS.mkdir(parents=True)
+    global _artifacts_written
+    _artifacts_written = True
     print(f"\nend-to-end screenshots and logs go to {ARTIFACTS}")
     return ARTIFACTS
 

@@ -8,6 +8,8 @@ raftbook.
 """
 from __future__ import annotations
 
+import pytest
+
 from .notebook_ui import Notebook, write_notebook
 
 SMOKE = [
@@ -41,3 +43,14 @@ def test_ipywidgets_render_and_answer_clicks(page, jupyter_lab, lab_root, artifa
         button.click()
         widget.locator(f'svg rect[data-clicks="{n}"]').wait_for()
     nb.screenshot(artifacts_dir / "widget-smoke.png")
+
+
+def test_a_failing_cell_is_reported_not_waited_on(page, jupyter_lab, lab_root):
+    """The harness itself: an exception in a cell ends the wait and fails with its text."""
+    write_notebook(lab_root / "e2e" / "failing.ipynb",
+                   ["x = 1", "raise ValueError('the student broke it')", "y = 2"])
+    nb = Notebook(page, jupyter_lab, "e2e/failing.ipynb").open()
+    with pytest.raises(AssertionError, match="the student broke it"):
+        nb.run_all()
+    assert nb.prompts()[:2] == ["[1]:", "[2]:"]
+    assert "[3]" not in nb.prompts()[2]  # Run All stops at the error
