@@ -10,6 +10,9 @@ from .node import RaftNode
 from .roles import Role
 from .rules import reference_handlers
 from .safety import check_safety
+from .diagram import Diagram, spacetime, spacetime_svg
+from .explain import explain_text
+from .reasons import REASON_CODES, REASON_FAMILIES, explain_reason
 from . import scenarios
 
 __version__ = "0.1.0"
@@ -19,5 +22,7 @@ __all__ = [
     "HandlerError", "InvalidArgument", "InvalidCommand", "InvalidState", "NotLeader", "Proposal",
     "RaftLog", "RaftNode", "RaftbookError", "Reason", "RequestVote", "RequestVoteReply", "Role",
     "SAFETY_PROPERTIES", "SafetyViolation", "Snapshot", "TraceError", "UnknownMessage",
-    "UnknownNode", "check_safety", "reference_handlers", "scenarios",
+    "UnknownNode", "check_safety", "reference_handlers",
+    "Diagram", "REASON_CODES", "REASON_FAMILIES", "explain_reason", "explain_text", "spacetime",
+    "spacetime_svg", "scenarios",
 ]

@@ -78,6 +78,16 @@ class Event:
     sent: tuple = ()
     reasons: tuple = ()
     stats: dict = field(default_factory=dict)
+    #: What the network did during the event (kept when reasons are recorded), oldest
+    #: first: ``(time, what, msg_id, msg, ref)`` tuples, ``what`` one of NETWORK_ACTIONS;
+    #: ``ref`` is the original's id for "duplicated" (msg_id is the copy), else None.
+    network: tuple = ()
+
+
+#: The network actions an Event records, in the order a message meets them.
+NETWORK_ACTIONS = ("sent", "duplicated", "delivered", "dropped", "lost_crash", "lost_partition")
+_NETWORK_REASONS = {"dropped": "message_dropped", "lost_crash": "message_lost_crashed",
+                    "lost_partition": "message_lost_partition", "duplicated": "message_duplicated"}
 
 
 @dataclass(frozen=True)
@@ -198,6 +208,7 @@ class Cluster:
         self._monitor = SafetyMonitor(self) if monitor else None
         self._event_sent: list | None = None
         self._event_reasons: list | None = None
+        self._event_net: list | None = None
         self._run_due: list | None = None
         self._run_net = None
         self._replaying = False
@@ -273,6 +284,16 @@ class Cluster:
         """Every reason recorded in the history, oldest first."""
         return [r for ev in self.history for r in ev.reasons]
 
+    def explain(self, node=None, kind=None, start=None, end=None):
+        """Why each step happened: one row per reason, in plain English (a pandas DataFrame).
+
+        ``node`` keeps one server (or a list), ``kind`` a reason code, a family
+        ("vote", "append", "commit", "election", ...) or an event kind; ``start``/``end``
+        slice the history by event seq. See :func:`raftbook.explain.explain`.
+        """
+        from .explain import explain
+        return explain(self, node=node, kind=kind, start=start, end=end)
+
     def can_reach(self, src: int, dst: int) -> bool:
         """Would a message from src to dst be delivered now (no partition, dst running)?"""
         if dst in self.crashed:
@@ -322,6 +343,7 @@ class Cluster:
             self._checkpoints[seq] = self._capture()
         self._event_sent = []
         self._event_reasons = [] if self.record_reasons else None
+        self._event_net = [] if self.record_reasons else None
         time = self.now
         try:
             summary, stats = fn()
@@ -332,22 +354,25 @@ class Cluster:
             self._abort(seq)
             raise HandlerError(f"{kind} failed inside the simulation: {type(exc).__name__}: {exc}") from exc
         ev = Event(seq, time, kind, args, summary, tuple(self._event_sent),
-                   tuple(self._event_reasons or ()), stats)
-        self._event_sent = self._event_reasons = None
+                   tuple(self._event_reasons or ()), stats, tuple(self._event_net or ()))
+        self._event_sent = self._event_reasons = self._event_net = None
         self.history.append(ev)
         return ev
 
     def _abort(self, seq):
-        self._event_sent = self._event_reasons = None
+        self._event_sent = self._event_reasons = self._event_net = None
         self._run_due = self._run_net = None
         if not self._replaying:
             self._rewind(seq)
 
     def _send(self, msgs):
+        net = self._event_net
         for m in msgs:
             env = Envelope(self._next_msg_id, m, self.now)
             self._next_msg_id += 1
             self._flight[env.id] = env
+            if net is not None:
+                net.append((env.sent_at, "sent", env.id, m, None))
             if self._event_sent is not None and self._run_due is None:
                 self._event_sent.append(env.id)
             if self._run_due is not None:
@@ -366,13 +391,31 @@ class Cluster:
     def _step(self, node, msg):
         self._after_step(node, node.step(msg))
 
+    def _net_note(self, what, env, ref=None):
+        """Record what the network did to one message; a loss is also a reason for its receiver."""
+        if self._event_net is None:
+            return
+        m = env.msg
+        self._event_net.append((self.now, what, env.id, m, ref))
+        code = _NETWORK_REASONS.get(what)
+        if code is not None and self._event_reasons is not None:
+            fields = {"msg_id": env.id, "type": type(m).__name__, "src": m.src, "dst": m.dst,
+                      "term": m.term}
+            if ref is not None:
+                fields["copy_of"] = ref
+            self._event_reasons.append(Reason(self.now, m.dst, code, fields))
+
     def _deliver_env(self, env) -> str:
         del self._flight[env.id]
         msg = env.msg
         if msg.dst in self.crashed:
+            self._net_note("lost_crash", env)
             return f"lost #{env.id} {_describe(msg)}: S{msg.dst} is crashed"
         if self._group_of is not None and self._group_of[msg.src] != self._group_of[msg.dst]:
+            self._net_note("lost_partition", env)
             return f"lost #{env.id} {_describe(msg)}: a partition separates S{msg.src} and S{msg.dst}"
+        if self._event_net is not None:
+            self._event_net.append((self.now, "delivered", env.id, msg, None))
         self._step(self.nodes[msg.dst], msg)
         return f"delivered #{env.id} {_describe(msg)}"
 
@@ -415,6 +458,7 @@ class Cluster:
 
         def run():
             env = self._flight.pop(msg_id)
+            self._net_note("dropped", env)
             return f"dropped #{msg_id} {_describe(env.msg)}", {}
         return self._record("drop", {"msg_id": msg_id}, run)
 
@@ -425,6 +469,7 @@ class Cluster:
 
         def run():
             self._send([env.msg])
+            self._net_note("duplicated", self._flight[self._next_msg_id - 1], msg_id)
             return f"duplicated #{msg_id} as #{self._next_msg_id - 1} {_describe(env.msg)}", {}
         self._record("duplicate", {"msg_id": msg_id}, run)
         return self._flight[self._next_msg_id - 1]
@@ -437,6 +482,11 @@ class Cluster:
 
         def run():
             self.crashed.add(i)
+            if self._event_reasons is not None:
+                n = self.nodes[i]
+                self._event_reasons.append(Reason(self.now, i, "crashed", {
+                    "term": n.current_term, "role": n.role.value, "voted_for": n.voted_for,
+                    "log_length": n.log.last_index, "commit_index": n.commit_index}))
             return f"S{i} crashed", {}
         return self._record("crash", {"node": i}, run)
 
@@ -589,10 +639,12 @@ class Cluster:
                         continue
                     if drop_rate and rnd() < drop_rate:
                         del flight[mid]
+                        self._net_note("dropped", env)
                         stats["dropped"] += 1
                         continue
                     if dup_rate and rnd() < dup_rate:
                         self._send([env.msg])
+                        self._net_note("duplicated", flight[self._next_msg_id - 1], mid)
                         stats["duplicated"] += 1
                     if self._deliver_env(env).startswith("lost"):
                         stats["lost"] += 1
@@ -647,7 +699,7 @@ class Cluster:
         # The replayable form: how many ticks actually ran (a function is not data).
         self.history[-1] = Event(ev.seq, ev.time, ev.kind,
                                  {**ev.args, "ticks": holder["ticks"], "reached": holder["reached"]},
-                                 ev.summary, ev.sent, ev.reasons, ev.stats)
+                                 ev.summary, ev.sent, ev.reasons, ev.stats, ev.network)
         return holder["reached"]
 
     # ------------------------------------------------------------------ history and time travel

@@ -197,6 +197,8 @@ class RaftNode:
         if len(self.votes) >= self.quorum:
             return self.become_leader()
         last_index, last_term = self.log.last_index, self.log.last_term
+        self.note("vote_requested", term=self.current_term, peers=list(self.peers),
+                  last_log_index=last_index, last_log_term=last_term)
         return [RequestVote(self.id, p, self.current_term, last_index, last_term)
                 for p in self.peers]
 
@@ -207,8 +209,10 @@ class RaftNode:
         nxt = self.log.last_index + 1
         self.next_index = {p: nxt for p in self.peers}
         self.match_index = {p: 0 for p in self.peers}
-        self.note("became_leader", term=self.current_term, votes=sorted(self.votes))
+        self.note("became_leader", term=self.current_term, votes=sorted(self.votes),
+                  needed=self.quorum)
         self.log.append(Entry(nxt, self.current_term, None))
+        self.note("noop_appended", index=nxt, term=self.current_term)
         self.advance_commit_index()
         return self.replicate()
 

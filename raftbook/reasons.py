@@ -1,72 +1,354 @@
 """Reasons: why a node did what it did, as a rule code plus fields.
 
 The core records ``(code, fields)`` with ``node.note``; the cluster stamps them
-with the time and node id (:class:`raftbook.cluster.Reason`). This module turns
-each into one plain-English sentence.
+with the time and node id (:class:`raftbook.cluster.Reason`) and adds a few of
+its own (a crash, a message the network dropped or lost). This module knows,
+for every code, the rule of the Raft paper behind it (Figure 2 or a section),
+the families it belongs to (for filtering) and one plain-English sentence.
+
+Reasons are plain data so they can be filtered, tabulated, compared between
+runs and quoted by graders; nothing here prints anything.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .errors import InvalidArgument
 
 
 def _s(i):
     return "nobody" if i is None else f"S{i}"
 
 
-_SENTENCES = {
-    "election_timeout": lambda f: (f"election timer fired after {f['timeout']} ticks"
-                                   + (" (forced)" if f.get("forced") else "")),
-    "election_started": lambda f: f"became a candidate for term {f['term']} and voted for itself",
-    "became_leader": lambda f: (f"won the election for term {f['term']} with votes from "
-                                + ", ".join(_s(v) for v in f["votes"])),
-    "heartbeat_sent": lambda f: f"sent AppendEntries to every follower (heartbeat, term {f['term']})",
-    "term_adopted": lambda f: f"saw term {f['new_term']} > its term {f['old_term']}: adopted it and cleared its vote",
-    "stepped_down": lambda f: f"stepped down from {f['role']} to follower in term {f['term']}",
-    "vote_granted": lambda f: (f"granted its vote in term {f['term']} to {_s(f['candidate'])}, whose log "
-                               f"(last term {f['candidate_last_term']}, index {f['candidate_last_index']}) is at "
-                               f"least as up to date as its own (last term {f['own_last_term']}, index "
-                               f"{f['own_last_index']})"),
-    "vote_refused_stale_term": lambda f: (f"refused {_s(f['candidate'])}'s vote request: its term "
-                                          f"{f['msg_term']} is older than the current term {f['current_term']}"),
-    "vote_refused_already_voted": lambda f: (f"refused {_s(f['candidate'])}'s vote request: it already "
-                                             f"voted for {_s(f['voted_for'])} in term {f['term']}"),
-    "vote_refused_log_not_up_to_date": lambda f: (
-        f"refused {_s(f['candidate'])}'s vote request in term {f['term']}: the candidate's log (last term "
-        f"{f['candidate_last_term']}, index {f['candidate_last_index']}) is less up to date than its own "
-        f"(last term {f['own_last_term']}, index {f['own_last_index']})"),
-    "vote_received": lambda f: f"got a vote from {_s(f['voter'])}: {f['votes']} of the {f['needed']} needed",
-    "vote_denied_received": lambda f: f"{_s(f['voter'])} denied its vote ({f['votes']} of {f['needed']} needed)",
-    "reply_ignored_stale": lambda f: (f"ignored a stale {f['type']} from {_s(f['sender'])} (term "
-                                      f"{f['msg_term']}, it is a {f['role']} in term {f['current_term']})"),
-    "append_refused_stale_term": lambda f: (f"refused AppendEntries from {_s(f['leader'])}: its term "
-                                            f"{f['msg_term']} is older than the current term {f['current_term']}"),
-    "append_refused_log_mismatch": lambda f: (
-        f"refused AppendEntries from {_s(f['leader'])}: it has "
-        + ("no entry" if f["found_term"] is None else f"an entry of term {f['found_term']}")
-        + f" at index {f['prev_log_index']}, where the leader expects term {f['prev_log_term']}"),
-    "leader_recognised": lambda f: f"recognised {_s(f['leader'])} as leader of term {f['term']}",
-    "entries_appended": lambda f: (f"appended {f['count']} entr{'y' if f['count'] == 1 else 'ies'} "
-                                   f"({f['first']}..{f['last']}) from {_s(f['leader'])}"),
-    "conflict_truncated": lambda f: (f"deleted {f['removed']} conflicting entr{'y' if f['removed'] == 1 else 'ies'} "
-                                     f"from index {f['from_index']} (term {f['old_term']} where the leader has "
-                                     f"term {f['new_term']})"),
-    "commit_advanced": lambda f: (f"advanced its commit index from {f['old']} to {f['new']} "
-                                  + (f"because a majority ({f['replicas']} of {f['needed']} needed) holds it"
-                                     if f.get("by") == "majority" else
-                                     f"= min(leader commit {f['leader_commit']}, last new entry {f['last_new_index']})")),
-    "commit_not_advanced_earlier_term": lambda f: (
-        f"did not commit index {f['index']} although {f['replicas']} servers hold it: its entry is from "
-        f"term {f['entry_term']}, not the current term {f['current_term']} (Figure 8)"),
-    "match_index_advanced": lambda f: f"match index of {_s(f['follower'])} moved from {f['old']} to {f['new']}",
-    "next_index_backed_off": lambda f: f"next index of {_s(f['follower'])} backed off from {f['old']} to {f['new']}",
-    "proposal_appended": lambda f: f"appended client command {f['command']!r} at index {f['index']} (term {f['term']})",
-    "applied": lambda f: f"applied entry {f['index']} ({'no-op' if f['command'] is None else repr(f['command'])}) to its state machine",
-    "restarted": lambda f: f"restarted in term {f['term']} with {f['log_length']} log entries",
-}
+def _servers(ids):
+    ids = list(ids)
+    return ", ".join(_s(i) for i in ids) if ids else "no one"
 
-REASON_CODES = tuple(sorted(_SENTENCES))
+
+def _entries(n):
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
+def _span(first, last):
+    return f"index {first}" if first == last else f"indexes {first}..{last}"
+
+
+def _cmd(command):
+    return "a no-op" if command is None else repr(tuple(command) if isinstance(command, list) else command)
+
+
+def up_to_date_comparison(cand_term, cand_index, own_term, own_index) -> str:
+    """Why one log is (or is not) at least as up to date as another (section 5.4.1)."""
+    if cand_term != own_term:
+        op = ">" if cand_term > own_term else "<"
+        return f"last term {cand_term} {op} {own_term}"
+    op = ">=" if cand_index >= own_index else "<"
+    return f"same last term {cand_term}, last index {cand_index} {op} {own_index}"
+
+
+def _is_up_to_date(ct, ci, ot, oi) -> bool:
+    return ct > ot if ct != ot else ci >= oi
+
+
+# -- sentences ----------------------------------------------------------------
+# Each function gets the reason's fields and returns the sentence after "S<node> ".
+
+def _election_timeout(f):
+    if f.get("forced"):
+        return f"timed out in term {f['term']}: its election timer was fired by hand"
+    return (f"timed out in term {f['term']}: {f['timeout']} ticks passed without a message from a "
+            f"leader or a vote granted")
+
+
+def _vote_requested(f):
+    return (f"asked {_servers(f['peers'])} for their votes in term {f['term']} (its log: last term "
+            f"{f['last_log_term']}, last index {f['last_log_index']})")
+
+
+def _became_leader(f):
+    votes = f["votes"]
+    need = f.get("needed")
+    tail = f", a majority of the cluster ({need} needed)" if need else ""
+    return (f"won the election for term {f['term']} with {len(votes)} vote{'s' if len(votes) != 1 else ''} "
+            f"({_servers(votes)}){tail}")
+
+
+def _vote_granted(f):
+    cand = (f.get("candidate_last_term"), f.get("candidate_last_index"))
+    own = (f.get("own_last_term"), f.get("own_last_index"))
+    base = f"granted its vote in term {f['term']} to {_s(f['candidate'])}"
+    if None in cand or None in own:
+        return base
+    broken = []
+    if f.get("previous_vote") not in (None, f["candidate"]):
+        broken.append(f"it had already voted for {_s(f['previous_vote'])} in term {f['term']}")
+    if f.get("msg_term") is not None and f["msg_term"] < f["term"]:
+        broken.append(f"the request's term {f['msg_term']} was older than its term {f['term']}")
+    if not _is_up_to_date(*cand, *own):
+        broken.append(f"its own log was more up to date: "
+                      f"{up_to_date_comparison(own[0], own[1], cand[0], cand[1])}")
+    if broken:
+        return base + " although " + " and ".join(broken)
+    return (base + f": the candidate's log is at least as up to date as its own ("
+            f"{up_to_date_comparison(*cand, *own)})")
+
+
+def _vote_refused_log(f):
+    return (f"refused {_s(f['candidate'])}'s vote request in term {f['term']}: the candidate's log is "
+            f"less up to date than its own ({up_to_date_comparison(f['candidate_last_term'], f['candidate_last_index'], f['own_last_term'], f['own_last_index'])})")
+
+
+def _reply_ignored(f):
+    kind = f["type"]
+    if f["msg_term"] < f["current_term"]:
+        return (f"ignored a stale {kind} from {_s(f['sender'])}: it answers term {f['msg_term']}, "
+                f"but this server is in term {f['current_term']} now")
+    wanted = "candidate" if kind == "RequestVoteReply" else "leader"
+    return (f"ignored a {kind} from {_s(f['sender'])}: it is no longer a {wanted} "
+            f"(now a {f['role']} in term {f['current_term']})")
+
+
+def _append_mismatch(f):
+    if f["found_term"] is None:
+        found = f"it has no entry at index {f['prev_log_index']} (its log ends at {f['last_index']})"
+    else:
+        found = f"its entry at index {f['prev_log_index']} has term {f['found_term']}"
+    return (f"refused AppendEntries from {_s(f['leader'])}: {found}, but the leader's entry there has "
+            f"term {f['prev_log_term']}, so the logs may differ before the new entries")
+
+
+def _commit_advanced(f):
+    head = f"advanced its commit index from {f['old']} to {f['new']}"
+    if f.get("by") == "majority":
+        return (head + f": a majority ({f['replicas']} servers, {f['needed']} needed) holds index "
+                f"{f['new']} and its entry is from the current term")
+    return (head + f" = min(leader commit {f['leader_commit']}, index of the last new entry "
+            f"{f['last_new_index']})")
+
+
+def _next_backed_off(f):
+    hint = ""
+    if f.get("conflict_term"):
+        hint = f" (the follower's entry at the conflict has term {f['conflict_term']})"
+    elif f.get("conflict_index"):
+        hint = f" (the follower's log ends before index {f['conflict_index']})"
+    return (f"backed next index of {_s(f['follower'])} off from {f['old']} to {f['new']} after a "
+            f"refused AppendEntries{hint}, and retried")
+
+
+def _crashed(f):
+    role = f.get("role", "follower")
+    return (f"crashed as a {role} in term {f['term']}: its term, vote and {_entries(f['log_length'])} "
+            f"survive; its commit index, role and state machine are lost")
+
+
+def _net(what):
+    def sentence(f):
+        head = f"never got {f['type']} #{f['msg_id']} from {_s(f['src'])} (term {f['term']})"
+        return head + what
+    return sentence
+
+
+def _duplicated(f):
+    return (f"will get {f['type']} #{f.get('copy_of')} from {_s(f['src'])} (term {f['term']}) twice: "
+            f"the network duplicated it as #{f['msg_id']}")
+
+
+@dataclass(frozen=True)
+class ReasonCode:
+    """What raftbook knows about one reason code."""
+
+    code: str
+    families: tuple
+    rule: str
+    sentence: Callable
+
+
+_R = "Figure 2, RequestVote RPC, receiver"
+_A = "Figure 2, AppendEntries RPC, receiver"
+_ALL = "Figure 2, Rules for Servers, all servers"
+_CAND = "Figure 2, Rules for Servers, candidates (§5.2)"
+_LEAD = "Figure 2, Rules for Servers, leaders"
+
+_TABLE = [
+    ReasonCode("election_timeout", ("election", "timer"),
+               "Figure 2, Rules for Servers, followers (§5.2): an election timeout without hearing "
+               "from a leader or granting a vote starts an election", _election_timeout),
+    ReasonCode("election_started", ("election",),
+               _CAND + ": increment currentTerm, vote for self, reset the election timer",
+               lambda f: (f"became a candidate for term {f['term']}: it moved to the new term, voted "
+                          f"for itself and reset its election timer")),
+    ReasonCode("vote_requested", ("election", "vote"),
+               _CAND + ": send RequestVote RPCs to all other servers", _vote_requested),
+    ReasonCode("became_leader", ("election", "leader"),
+               _CAND + ": votes from a majority of servers make the candidate leader", _became_leader),
+    ReasonCode("noop_appended", ("election", "leader", "append"),
+               "§8: a new leader commits a blank no-op entry of its own term",
+               lambda f: (f"appended a no-op entry at index {f['index']} for its new term {f['term']}, "
+                          f"so it can commit (and learn what is committed) in its own term")),
+    ReasonCode("heartbeat_sent", ("append", "heartbeat", "leader"),
+               _LEAD + ": send AppendEntries during idle periods to prevent election timeouts (§5.2)",
+               lambda f: (f"sent AppendEntries to every follower as leader of term {f['term']}: its "
+                          f"heartbeat interval passed")),
+    ReasonCode("term_adopted", ("term", "election"),
+               _ALL + ": a request or reply with term T > currentTerm sets currentTerm = T (§5.1)",
+               lambda f: (f"saw term {f['new_term']}, newer than its term {f['old_term']}: it adopted "
+                          f"term {f['new_term']} and cleared its vote")),
+    ReasonCode("stepped_down", ("term", "election", "leader"),
+               _ALL + ": a server that sees a newer term, or a candidate that hears from the "
+               "term's leader, converts to follower (§5.1, §5.2)",
+               lambda f: f"stepped down from {f['role']} to follower in term {f['term']}"),
+    ReasonCode("vote_granted", ("vote",),
+               _R + " rule 2: grant the vote if votedFor is null or the candidate, and the "
+               "candidate's log is at least as up to date (§5.2, §5.4)", _vote_granted),
+    ReasonCode("vote_refused_stale_term", ("vote",),
+               _R + " rule 1: reply false if term < currentTerm (§5.1)",
+               lambda f: (f"refused {_s(f['candidate'])}'s vote request: its term {f['msg_term']} is "
+                          f"older than the current term {f['current_term']}")),
+    ReasonCode("vote_refused_already_voted", ("vote",),
+               _R + " rule 2: at most one vote per term (votedFor)",
+               lambda f: (f"refused {_s(f['candidate'])}'s vote request: it already voted for "
+                          f"{_s(f['voted_for'])} in term {f['term']}")),
+    ReasonCode("vote_refused_log_not_up_to_date", ("vote",),
+               _R + " rule 2 and §5.4.1: the candidate's log must be at least as up to date",
+               _vote_refused_log),
+    ReasonCode("vote_refused_without_rule", ("vote", "suspect"),
+               _R + ": a vote is refused only by rule 1 or rule 2",
+               lambda f: (f"refused {_s(f['candidate'])}'s vote request in term {f['term']} although no "
+                          f"rule of Figure 2 forbids the vote")),
+    ReasonCode("vote_received", ("vote", "election"),
+               _CAND + ": count the votes; a majority wins",
+               lambda f: (f"got a vote from {_s(f['voter'])} in term {f['term']}: {f['votes']} of the "
+                          f"{f['needed']} needed")),
+    ReasonCode("vote_denied_received", ("vote", "election"),
+               _CAND + ": count the votes; a majority wins",
+               lambda f: (f"was denied a vote by {_s(f['voter'])} in term {f['term']} (it has "
+                          f"{f['votes']} of the {f['needed']} needed)")),
+    ReasonCode("reply_ignored_stale", ("term",),
+               _ALL + ": a reply from an older term, or to a role the server no longer has, "
+               "changes nothing", _reply_ignored),
+    ReasonCode("append_refused_stale_term", ("append",),
+               _A + " rule 1: reply false if term < currentTerm (§5.1)",
+               lambda f: (f"refused AppendEntries from {_s(f['leader'])}: its term {f['msg_term']} is "
+                          f"older than the current term {f['current_term']}")),
+    ReasonCode("append_refused_log_mismatch", ("append", "consistency"),
+               _A + " rule 2: reply false if the log has no entry at prevLogIndex whose term "
+               "matches prevLogTerm (§5.3)", _append_mismatch),
+    ReasonCode("leader_recognised", ("append", "leader"),
+               "Figure 2, Rules for Servers, candidates and followers: AppendEntries from the "
+               "current term's leader makes a server its follower (§5.2)",
+               lambda f: f"recognised {_s(f['leader'])} as the leader of term {f['term']}"),
+    ReasonCode("entries_appended", ("append",),
+               _A + " rule 4: append any new entries not already in the log",
+               lambda f: (f"appended {_entries(f['count'])} at {_span(f['first'], f['last'])} from "
+                          f"{_s(f['leader'])}")),
+    ReasonCode("entries_already_present", ("append", "consistency"),
+               _A + " rules 3-4: entries already in the log (same index and term) are kept; a late "
+               "or duplicated AppendEntries must not truncate",
+               lambda f: (f"already held all {_entries(f['count'])} at {_span(f['first'], f['last'])} "
+                          f"from {_s(f['leader'])}: nothing to append, nothing truncated")),
+    ReasonCode("conflict_truncated", ("append", "consistency"),
+               _A + " rule 3: if an existing entry conflicts with a new one (same index, different "
+               "terms), delete it and all that follow (§5.3)",
+               lambda f: (f"deleted {_entries(f['removed'])} from index {f['from_index']} on: its "
+                          f"entry there has term {f['old_term']} where the leader's has term "
+                          f"{f['new_term']}")),
+    ReasonCode("match_index_advanced", ("append", "leader"),
+               _LEAD + ": on a successful AppendEntries, update matchIndex and nextIndex (§5.3)",
+               lambda f: (f"learned that {_s(f['follower'])} matches its log up to index {f['new']} "
+                          f"(match index {f['old']} -> {f['new']})")),
+    ReasonCode("next_index_backed_off", ("append", "leader", "consistency"),
+               _LEAD + ": if AppendEntries fails because of log inconsistency, decrement nextIndex "
+               "and retry (§5.3)", _next_backed_off),
+    ReasonCode("commit_advanced", ("commit",),
+               "Figure 2: a leader commits index N once a majority has matchIndex >= N and "
+               "log[N].term == currentTerm (§5.3, §5.4); a follower sets commitIndex = "
+               "min(leaderCommit, index of last new entry) (AppendEntries rule 5)", _commit_advanced),
+    ReasonCode("commit_not_advanced_earlier_term", ("commit", "figure8"),
+               "§5.4.2 and Figure 8: a leader never commits an entry of an earlier term by counting "
+               "replicas",
+               lambda f: (f"did not commit index {f['index']} although {f['replicas']} servers hold it: "
+                          f"its entry is from term {f['entry_term']}, not the current term "
+                          f"{f['current_term']} (Figure 8)")),
+    ReasonCode("proposal_appended", ("client",),
+               _LEAD + ": a command from a client is appended to the leader's log (§5.3)",
+               lambda f: (f"appended the client command {_cmd(f['command'])} at index {f['index']} "
+                          f"(term {f['term']})")),
+    ReasonCode("applied", ("apply", "commit"),
+               _ALL + ": if commitIndex > lastApplied, apply log[lastApplied + 1] (§5.3)",
+               lambda f: f"applied entry {f['index']} ({_cmd(f['command'])}) to its state machine"),
+    ReasonCode("crashed", ("crash",),
+               "Figure 2, State: currentTerm, votedFor and log[] are persistent; the rest is "
+               "volatile", _crashed),
+    ReasonCode("restarted", ("crash",),
+               "Figure 2, State: after a restart the persistent state is kept and the volatile "
+               "state starts afresh",
+               lambda f: (f"restarted as a follower in term {f['term']} with {_entries(f['log_length'])}: "
+                          f"commit index 0, empty state machine")),
+    ReasonCode("message_dropped", ("network",),
+               "§5.1: the network may lose messages; Raft retries",
+               _net(": the network dropped it")),
+    ReasonCode("message_lost_crashed", ("network", "crash"),
+               "§5.5: a crashed server receives nothing; the sender retries",
+               _net(": it was crashed when the message arrived")),
+    ReasonCode("message_lost_partition", ("network", "partition"),
+               "§5.1: a partition separates servers; messages across it are lost",
+               _net(": a network partition separates the two servers")),
+    ReasonCode("message_duplicated", ("network",),
+               "§5.1: the network may duplicate messages; Raft's rules are idempotent",
+               _duplicated),
+]
+
+_CODES = {rc.code: rc for rc in _TABLE}
+
+#: Every reason code raftbook records, sorted.
+REASON_CODES = tuple(sorted(_CODES))
+
+#: Each family name -> the codes in it (a family is a word to filter by: "vote", "commit", ...).
+REASON_FAMILIES: dict = {}
+for _rc in _TABLE:
+    for _fam in _rc.families:
+        REASON_FAMILIES.setdefault(_fam, []).append(_rc.code)
+REASON_FAMILIES = {k: tuple(sorted(v)) for k, v in sorted(REASON_FAMILIES.items())}
+
+
+def reason_code(code: str) -> ReasonCode:
+    """What raftbook knows of ``code``: its families, its rule of the paper, its sentence."""
+    rc = _CODES.get(code)
+    if rc is None:
+        raise InvalidArgument(f"unknown reason code {code!r}; the codes are {', '.join(REASON_CODES)}")
+    return rc
+
+
+def families_of(reason) -> tuple:
+    """The families a reason belongs to (a stale reply is "vote" or "append" by its type)."""
+    rc = _CODES.get(reason.code)
+    if rc is None:
+        return ()
+    if reason.code == "reply_ignored_stale":
+        extra = "vote" if reason.fields.get("type") == "RequestVoteReply" else "append"
+        return rc.families + (extra,)
+    return rc.families
+
+
+def rule_of(reason) -> str:
+    """The rule of the Raft paper behind a reason ("" for a code raftbook does not know)."""
+    rc = _CODES.get(reason.code)
+    return rc.rule if rc else ""
 
 
 def explain_reason(reason) -> str:
     """One plain-English sentence for a :class:`raftbook.cluster.Reason`."""
-    render = _SENTENCES.get(reason.code)
-    body = render(reason.fields) if render else f"{reason.code} {reason.fields}"
+    rc = _CODES.get(reason.code)
+    fields = reason.fields
+    if rc is None:
+        body = f"noted {reason.code} {fields}"
+    else:
+        try:
+            body = rc.sentence(fields)
+        except (KeyError, TypeError, ValueError):  # a handler noted this code with other fields
+            body = f"noted {reason.code} {fields}"
+    if fields.get("inferred"):
+        body += " (seen from what the replaced handler did)"
     return f"S{reason.node} {body}."

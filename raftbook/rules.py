@@ -119,6 +119,9 @@ def handle_append_entries(node, msg) -> list:
     if appended:
         node.note("entries_appended", leader=msg.src, first=last_new - appended + 1,
                   last=last_new, count=appended)
+    elif msg.entries:
+        node.note("entries_already_present", leader=msg.src, first=prev + 1, last=last_new,
+                  count=len(msg.entries))
     if msg.leader_commit > node.commit_index:
         new_commit = min(msg.leader_commit, last_new)
         if new_commit > node.commit_index:
