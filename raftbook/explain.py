@@ -202,3 +202,128 @@ def explain_text(cluster, node=None, kind=None, start=None, end=None) -> str:
     if not lines:
         return "(no reasons match)"
     return "\n".join(lines)
+
+
+# -- safety violations, in the paper's words ------------------------------------------
+
+def _suspect(reason) -> bool:
+    return "suspect" in families_of(reason) or " although " in explain_reason(reason)
+
+
+def _covers(reason, index) -> bool:
+    """Does this reason touch log index ``index``?"""
+    f = reason.fields
+    code = reason.code
+    if code in ("entries_appended", "entries_already_present"):
+        return f["first"] <= index <= f["last"]
+    if code in ("conflict_truncated", "entries_truncated_without_conflict"):
+        return f["from_index"] <= index
+    if code in ("proposal_appended", "noop_appended", "applied"):
+        return f["index"] == index
+    if code == "commit_advanced":
+        return f["old"] < index <= f["new"]
+    return False
+
+
+def _key_reason(v, reason) -> bool:
+    """Is this one of the steps a violation of ``v.property`` is made of?"""
+    nodes, term, index = set(v.nodes), v.term, v.index
+    f, code = reason.fields, reason.code
+    prop = v.property
+    if prop == "election_safety":
+        if code == "became_leader":
+            return reason.node in nodes and f["term"] == term
+        if code == "vote_granted":
+            return f["term"] == term and f["candidate"] in nodes
+        return False
+    if prop == "leader_completeness":
+        leader = v.nodes[-1]
+        if code == "became_leader":
+            return reason.node == leader and f["term"] == term
+        if code == "vote_granted":
+            return f["term"] == term and f["candidate"] == leader
+        return index is not None and reason.node in nodes and _covers(reason, index)
+    if prop == "leader_append_only":
+        return reason.node in nodes and (code in ("conflict_truncated", "entries_truncated_without_conflict")
+                                         or (code == "became_leader" and f["term"] == term))
+    # log matching, state machine safety: what happened at that index on those servers
+    if code == "became_leader":
+        return f["term"] == term
+    return index is not None and reason.node in nodes and _covers(reason, index)
+
+
+def _find_violation(cluster, violation):
+    if violation is not None:
+        if not isinstance(violation, SafetyViolation):
+            raise InvalidArgument(f"violation must be a raftbook.SafetyViolation (or None for the "
+                                  f"cluster's own); got {type(violation).__name__}")
+        return violation
+    if cluster.violation is not None:
+        return cluster.violation
+    from .safety import check_safety
+    try:
+        check_safety(cluster, full=True)
+    except SafetyViolation as exc:
+        return exc
+    return None
+
+
+def explain_violation(cluster, violation=None, last: int = 8) -> str:
+    """The steps that led to a safety violation, quoted as reasons with the rules they rest on.
+
+    ``violation`` defaults to the first one the cluster's monitor saw (or what
+    ``check_safety(c, full=True)`` finds). At most ``last`` steps are quoted:
+    the ones that make up the violation (the votes that elected both leaders,
+    the commit and the election that lost an entry, ...) and the steps that
+    broke a rule of Figure 2 (marked ``!``), most recent first kept, shown in order.
+    """
+    _check_cluster(cluster)
+    if isinstance(last, bool) or not isinstance(last, int) or last < 1:
+        raise InvalidArgument(f"last must be a whole number >= 1 (how many steps to quote); got {last!r}")
+    v = _find_violation(cluster, violation)
+    if v is None:
+        return "No safety property is broken in this run."
+    history = reasoned_history(cluster)
+    upto = v.event if isinstance(v.event, int) and 0 <= v.event < len(history) else len(history) - 1
+    when = v.time if isinstance(v.time, int) else None
+    steps = []
+    for ev in history[:upto + 1]:
+        for r in ev.reasons:
+            if ev.seq == upto and when is not None and r.time > when:
+                break
+            steps.append((ev, r))
+    involved = set(v.nodes)
+    key = [k for k, (ev, r) in enumerate(steps) if _key_reason(v, r)]
+    suspect = [k for k, (ev, r) in enumerate(steps)
+               if _suspect(r) and (r.node in involved or k in key or _mentions(r, involved))]
+    chosen = sorted(set(suspect))[-last:]
+    room = last - len(chosen)
+    if room > 0:
+        chosen = sorted(set(chosen) | set([k for k in key if k not in chosen][-room:]))
+    room = last - len(chosen)
+    if room > 0:  # fill with the latest steps of the servers involved
+        recent = [k for k, (ev, r) in enumerate(steps) if r.node in involved and k not in chosen]
+        chosen = sorted(set(chosen) | set(recent[-room:]))
+    where = f"t={v.time}" if v.time is not None else "now"
+    if isinstance(v.event, int):
+        where += f", event #{v.event}"
+    lines = [f"{v} ({v.property.replace('_', ' ')}, {where})"]
+    if not chosen:
+        lines.append("No reasons were recorded for the servers involved.")
+        return "\n".join(lines)
+    lines.append("The steps that led there (! marks a step that broke a rule of the paper):")
+    rules = []
+    for k in chosen:
+        ev, r = steps[k]
+        mark = "!" if k in suspect else " "
+        lines.append(f" {mark} #{ev.seq} t={r.time}: {explain_reason(r)}")
+        if k in suspect and rule_of(r) and rule_of(r) not in rules:
+            rules.append(rule_of(r))
+    for rule in rules:
+        lines.append(f"Rule: {rule}.")
+    return "\n".join(lines)
+
+
+def _mentions(reason, nodes) -> bool:
+    f = reason.fields
+    return any(f.get(k) in nodes for k in ("candidate", "leader", "voter", "follower", "sender"))

@@ -248,6 +248,16 @@ class RaftNode:
     def _call(self, name, fn, msg=None):
         if name not in self._custom:
             return fn(self) if msg is None else fn(self, msg)
+        if self._reasons is None:
+            return self._call_custom(name, fn, msg)
+        # A replaced handler seldom says why it acts: infer the reasons from what it did.
+        from .handler_reasons import infer, observe
+        before, mark = observe(self), len(self._reasons)
+        out = self._call_custom(name, fn, msg)
+        infer(self, name, msg, before, out, mark)
+        return out
+
+    def _call_custom(self, name, fn, msg):
         try:
             out = fn(self) if msg is None else fn(self, msg)
         except HandlerError:

@@ -121,8 +121,23 @@ def _append_mismatch(f):
 def _commit_advanced(f):
     head = f"advanced its commit index from {f['old']} to {f['new']}"
     if f.get("by") == "majority":
+        broken = []
+        if f["replicas"] < f["needed"]:
+            broken.append(f"only {f['replicas']} servers hold index {f['new']} ({f['needed']} needed "
+                          f"for a majority)")
+        et, ct = f.get("entry_term"), f.get("current_term")
+        if et is not None and ct is not None and et != ct:
+            broken.append(f"its entry is from term {et}, not the current term {ct}: an earlier "
+                          f"term's entry must not be committed by counting replicas (Figure 8)")
+        if broken:
+            return head + " although " + " and ".join(broken)
         return (head + f": a majority ({f['replicas']} servers, {f['needed']} needed) holds index "
                 f"{f['new']} and its entry is from the current term")
+    bound = min(f["leader_commit"], f["last_new_index"])
+    if f["new"] > bound:
+        return (head + f" although min(leader commit {f['leader_commit']}, index of the last new "
+                f"entry {f['last_new_index']}) is only {bound}: entries past it may not match the "
+                f"leader's")
     return (head + f" = min(leader commit {f['leader_commit']}, index of the last new entry "
             f"{f['last_new_index']})")
 
@@ -246,8 +261,9 @@ _TABLE = [
     ReasonCode("entries_already_present", ("append", "consistency"),
                _A + " rules 3-4: entries already in the log (same index and term) are kept; a late "
                "or duplicated AppendEntries must not truncate",
-               lambda f: (f"already held all {_entries(f['count'])} at {_span(f['first'], f['last'])} "
-                          f"from {_s(f['leader'])}: nothing to append, nothing truncated")),
+               lambda f: (f"already held {'the entry' if f['count'] == 1 else 'all ' + _entries(f['count'])} "
+                          f"at {_span(f['first'], f['last'])} sent by {_s(f['leader'])}: nothing to append, "
+                          f"nothing to truncate")),
     ReasonCode("conflict_truncated", ("append", "consistency"),
                _A + " rule 3: if an existing entry conflicts with a new one (same index, different "
                "terms), delete it and all that follow (§5.3)",
@@ -278,6 +294,27 @@ _TABLE = [
     ReasonCode("applied", ("apply", "commit"),
                _ALL + ": if commitIndex > lastApplied, apply log[lastApplied + 1] (§5.3)",
                lambda f: f"applied entry {f['index']} ({_cmd(f['command'])}) to its state machine"),
+    ReasonCode("request_unanswered", ("suspect",),
+               "Figure 2: every RPC receiver replies (the sender cannot tell silence from loss)",
+               lambda f: (f"did not answer the {f['type']} from {_s(f['sender'])} (term {f['term']})")),
+    ReasonCode("append_refused_without_rule", ("append", "suspect"),
+               _A + ": a request is refused only by rule 1 or rule 2",
+               lambda f: (f"refused AppendEntries from {_s(f['leader'])} in term {f['term']} although its "
+                          f"log holds term {f['prev_log_term']} at index {f['prev_log_index']} as the "
+                          f"leader's does, and the term is current")),
+    ReasonCode("entries_truncated_without_conflict", ("append", "consistency", "suspect"),
+               _A + " rule 3: delete entries only where one conflicts with a new entry; a late or "
+               "duplicated AppendEntries must not truncate",
+               lambda f: (f"deleted {_entries(f['removed'])} from index {f['from_index']} on although "
+                          f"none conflicted with the entries from {_s(f['leader'])} (which end at "
+                          f"index {f['last_new_index']})")),
+    ReasonCode("commit_index_decreased", ("commit", "suspect"),
+               "Figure 2, State: commitIndex only increases while a server runs",
+               lambda f: f"lowered its commit index from {f['old']} to {f['new']}, which Raft never does"),
+    ReasonCode("match_index_decreased", ("append", "leader", "suspect"),
+               _LEAD + ": matchIndex only increases; a stale reply must not lower it (§5.3)",
+               lambda f: (f"lowered the match index of {_s(f['follower'])} from {f['old']} to "
+                          f"{f['new']}, which a stale reply must not do")),
     ReasonCode("crashed", ("crash",),
                "Figure 2, State: currentTerm, votedFor and log[] are persistent; the rest is "
                "volatile", _crashed),
