@@ -11,7 +11,7 @@ from .roles import Role
 from .rules import reference_handlers
 from .safety import check_safety
 from .diagram import Diagram, spacetime, spacetime_svg
-from .explain import explain_text
+from .explain import explain_text, explain_violation
 from .reasons import REASON_CODES, REASON_FAMILIES, explain_reason
 from . import scenarios
 
@@ -23,6 +23,6 @@ __all__ = [
     "RaftLog", "RaftNode", "RaftbookError", "Reason", "RequestVote", "RequestVoteReply", "Role",
     "SAFETY_PROPERTIES", "SafetyViolation", "Snapshot", "TraceError", "UnknownMessage",
     "UnknownNode", "check_safety", "reference_handlers",
-    "Diagram", "REASON_CODES", "REASON_FAMILIES", "explain_reason", "explain_text", "spacetime",
-    "spacetime_svg", "scenarios",
+    "Diagram", "REASON_CODES", "REASON_FAMILIES", "explain_reason", "explain_text",
+    "explain_violation", "spacetime", "spacetime_svg", "scenarios",
 ]
