@@ -17,6 +17,23 @@ from . import scenarios
 
 __version__ = "0.1.0"
 
+# The widget, the picture and the tables pull in ipywidgets, networkx and pandas:
+# they load on first use, so `import raftbook` stays quick for graders and campaigns.
+_LAZY = {"ClusterWidget": "widgets", "show": "widgets", "cluster_graph": "view",
+         "render_svg": "view", "logs_table": "tables", "nodes_table": "tables",
+         "messages_table": "tables", "proposals_table": "tables"}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'raftbook' has no attribute {name!r}")
+    from importlib import import_module
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "AppendEntries", "AppendEntriesReply", "Cluster", "Config", "Entry", "Envelope", "Event",
     "HandlerError", "InvalidArgument", "InvalidCommand", "InvalidState", "NotLeader", "Proposal",
@@ -25,4 +42,6 @@ __all__ = [
     "UnknownNode", "check_safety", "reference_handlers",
     "Diagram", "REASON_CODES", "REASON_FAMILIES", "explain_reason", "explain_text",
     "explain_violation", "spacetime", "spacetime_svg", "scenarios",
+    "ClusterWidget", "show", "cluster_graph", "render_svg", "logs_table", "nodes_table",
+    "messages_table", "proposals_table",
 ]

@@ -841,3 +841,7 @@ class Cluster:
     def _repr_svg_(self):
         from .view import render_svg
         return render_svg(self)
+
+    def _repr_html_(self):
+        from .view import render_html
+        return render_html(self)
