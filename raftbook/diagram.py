@@ -243,7 +243,7 @@ class _Drawing:
             ekey = _key(ev, ev.time)
             if ev.kind in ("partition", "heal"):
                 if open_part is not None:
-                    parts.append((open_part[0], open_part[1], ekey, ev.seq))
+                    parts.append((open_part[0], open_part[1], ekey, open_part[2]))
                     open_part = None
                 if ev.kind == "partition":
                     open_part = (ev.args["groups"], ekey, ev.seq)
@@ -330,9 +330,10 @@ class _Drawing:
         for name, colour in (("rv", _COLOURS["RequestVote"]), ("ae", _COLOURS["AppendEntries"]),
                              ("hb", _COLOURS["heartbeat"]), ("other", "#4a5568")):
             marks.append(f'<marker id="rbst-head-{name}" viewBox="0 0 8 8" refX="7" refY="4" '
-                         f'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-                         f'<path d="M0,0 L8,4 L0,8 z" fill="{colour}"/></marker>')
-        return "<defs>" + "".join(marks) + "</defs>"
+                         f'markerWidth="7" markerHeight="7" orient="auto-start-reverse" '
+                         f'data-kind="marker"><path d="M0,0 L8,4 L0,8 z" fill="{colour}" '
+                         f'data-kind="marker-head"/></marker>')
+        return '<defs data-kind="defs">' + "".join(marks) + "</defs>"
 
     def _rows(self):
         out = []
@@ -423,9 +424,11 @@ class _Drawing:
             y0 = self.y(k0)
             y1 = self.bottom if k1 is None else self.y(k1)
             out.append(f'<g {_attrs(data_kind="down", data_server=i)}>'
-                       + _el("line", x1=x, y1=_fmt(y0), x2=x, y2=_fmt(y1), stroke="white", stroke_width="4")
+                       + _el("line", x1=x, y1=_fmt(y0), x2=x, y2=_fmt(y1), stroke="white", stroke_width="4",
+                             data_kind="down-gap", data_server=i)
                        + _el("line", x1=x, y1=_fmt(y0), x2=x, y2=_fmt(y1), stroke="#a0aec0",
-                             stroke_width="1.5", stroke_dasharray="2 4") + "</g>")
+                             stroke_width="1.5", stroke_dasharray="2 4", data_kind="down-line",
+                             data_server=i) + "</g>")
             if self.where(k0) == 0:
                 cx, cy, s = self.x(i), y0, 6
                 out.append(_el("path", title=f"S{i} crashed", d=f"M{_fmt(cx - s)},{_fmt(cy - s)} "
@@ -557,9 +560,9 @@ class _Drawing:
         for label, colour, dash in items:
             out.append(_el("line", x1=x, y1=y, x2=x + 18, y2=y, stroke=colour, stroke_width="2",
                            stroke_dasharray=dash, data_kind="legend-line"))
-            out.append(f'<text x="{x + 22}" y="{y + 4}">{label}</text>')
+            out.append(f'<text x="{x + 22}" y="{y + 4}" data-kind="legend-label">{label}</text>')
             x += 30 + 6 * len(label)
-        out.append(f'<text x="{x}" y="{y + 4}">✕ dropped  ⊢ lost to a partition  ○ lost to a crash  '
+        out.append(f'<text x="{x}" y="{y + 4}" data-kind="legend-label">✕ dropped  ⊢ lost to a partition  ○ lost to a crash  '
                    f'═ duplicate</text>')
         out.append("</g>")
         return out
