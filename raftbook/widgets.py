@@ -511,20 +511,12 @@ class ClusterWidget(W.VBox):
 
     # ------------------------------------------------------------------ automatic mode
     def _get_loop(self):
-        """The running event loop (a notebook kernel has one); Play needs it."""
+        """The running event loop (a notebook kernel runs one); Play needs it."""
         try:
             return asyncio.get_running_loop()
         except RuntimeError:
-            pass
-        try:
-            from tornado.ioloop import IOLoop
-            loop = IOLoop.current(instance=False)
-            if loop is not None:
-                return loop.asyncio_loop
-        except Exception:  # no tornado, or not inside a kernel
-            pass
-        raise InvalidState("Play needs a running event loop (a Jupyter kernel has one); here, "
-                           "use Tick N or c.run(ticks) instead")
+            raise InvalidState("Play needs a running event loop, as in a Jupyter kernel; outside "
+                               "one, use Tick N or c.run(ticks) instead") from None
 
     def frame(self):
         """(ticks per frame, seconds between frames) for the chosen speed."""
