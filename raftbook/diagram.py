@@ -330,7 +330,8 @@ class _Drawing:
         for name, colour in (("rv", _COLOURS["RequestVote"]), ("ae", _COLOURS["AppendEntries"]),
                              ("hb", _COLOURS["heartbeat"]), ("other", "#4a5568")):
             marks.append(f'<marker id="rbst-head-{name}" viewBox="0 0 8 8" refX="7" refY="4" '
-                         f'markerWidth="7" markerHeight="7" orient="auto-start-reverse" '
+                         f'markerWidth="7" markerHeight="7" markerUnits="userSpaceOnUse" '
+                         f'orient="auto-start-reverse" '
                          f'data-kind="marker"><path d="M0,0 L8,4 L0,8 z" fill="{colour}" '
                          f'data-kind="marker-head"/></marker>')
         return '<defs data-kind="defs">' + "".join(marks) + "</defs>"
@@ -391,6 +392,7 @@ class _Drawing:
                            data_groups="|".join(",".join(str(i) for i in g) for g in groups),
                            data_event=seq))
             out.append(f'<text x="{x0 + 4}" y="{_fmt(y0 + 12)}" fill="#975a16" font-size="10" '
+                       f'stroke="white" stroke-width="3" paint-order="stroke" '
                        + _attrs(data_kind="partition-label", data_event=seq)
                        + f">partition {escape(desc)}</text>")
         return out
@@ -407,6 +409,7 @@ class _Drawing:
                            width=16, height=_fmt(max(y1 - y0, 2)), rx=5, fill="#2f855a",
                            fill_opacity="0.22", data_kind="leader-term", data_server=i, data_term=t))
             out.append(f'<text x="{_fmt(x + 10)}" y="{_fmt(y0 + 10)}" fill="#276749" font-size="10" '
+                       f'stroke="white" stroke-width="3" paint-order="stroke" '
                        + _attrs(data_kind="term-label", data_server=i, data_term=t)
                        + f">leader T{t}</text>")
         return out

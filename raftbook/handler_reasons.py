@@ -58,7 +58,7 @@ def _request_vote(node, msg, before, out, found):
     replies = [m for m in out if type(m) is RequestVoteReply and m.dst == msg.src]
     if not replies:
         found.append(("request_unanswered", {"type": "RequestVote", "sender": msg.src,
-                                             "term": node.current_term}))
+                                             "term": node.current_term, "msg_term": msg.term}))
         return
     common = {"candidate": msg.src, "term": node.current_term, "candidate_last_term": msg.last_log_term,
               "candidate_last_index": msg.last_log_index, "own_last_term": own_term,
@@ -106,7 +106,7 @@ def _append_entries(node, msg, before, out, found):
                                            "count": len(log1) - k}))
     if not replies:
         found.append(("request_unanswered", {"type": "AppendEntries", "sender": msg.src,
-                                             "term": node.current_term}))
+                                             "term": node.current_term, "msg_term": msg.term}))
     elif not replies[0].success:
         if msg.term < node.current_term:
             found.append(("append_refused_stale_term", {"leader": msg.src, "msg_term": msg.term,

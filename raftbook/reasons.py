@@ -102,8 +102,8 @@ def _vote_refused_log(f):
 def _reply_ignored(f):
     kind = f["type"]
     if f["msg_term"] < f["current_term"]:
-        return (f"ignored a stale {kind} from {_s(f['sender'])}: it answers term {f['msg_term']}, "
-                f"but this server is in term {f['current_term']} now")
+        return (f"ignored a stale {kind} from {_s(f['sender'])}: the reply is from term "
+                f"{f['msg_term']} and this server has moved on to term {f['current_term']}")
     wanted = "candidate" if kind == "RequestVoteReply" else "leader"
     return (f"ignored a {kind} from {_s(f['sender'])}: it is no longer a {wanted} "
             f"(now a {f['role']} in term {f['current_term']})")
@@ -219,8 +219,8 @@ _TABLE = [
                "candidate's log is at least as up to date (§5.2, §5.4)", _vote_granted),
     ReasonCode("vote_refused_stale_term", ("vote",),
                _R + " rule 1: reply false if term < currentTerm (§5.1)",
-               lambda f: (f"refused {_s(f['candidate'])}'s vote request: its term {f['msg_term']} is "
-                          f"older than the current term {f['current_term']}")),
+               lambda f: (f"refused {_s(f['candidate'])}'s vote request: the request's term "
+                          f"{f['msg_term']} is older than its current term {f['current_term']}")),
     ReasonCode("vote_refused_already_voted", ("vote",),
                _R + " rule 2: at most one vote per term (votedFor)",
                lambda f: (f"refused {_s(f['candidate'])}'s vote request: it already voted for "
@@ -245,8 +245,9 @@ _TABLE = [
                "changes nothing", _reply_ignored),
     ReasonCode("append_refused_stale_term", ("append",),
                _A + " rule 1: reply false if term < currentTerm (§5.1)",
-               lambda f: (f"refused AppendEntries from {_s(f['leader'])}: its term {f['msg_term']} is "
-                          f"older than the current term {f['current_term']}")),
+               lambda f: (f"refused AppendEntries from {_s(f['leader'])}: the sender's term "
+                          f"{f['msg_term']} is older than its current term {f['current_term']}, so "
+                          f"{_s(f['leader'])} is not the current leader")),
     ReasonCode("append_refused_log_mismatch", ("append", "consistency"),
                _A + " rule 2: reply false if the log has no entry at prevLogIndex whose term "
                "matches prevLogTerm (§5.3)", _append_mismatch),
@@ -296,12 +297,14 @@ _TABLE = [
                lambda f: f"applied entry {f['index']} ({_cmd(f['command'])}) to its state machine"),
     ReasonCode("request_unanswered", ("suspect",),
                "Figure 2: every RPC receiver replies (the sender cannot tell silence from loss)",
-               lambda f: (f"did not answer the {f['type']} from {_s(f['sender'])} (term {f['term']})")),
+               lambda f: (f"did not answer the {f['type']} from {_s(f['sender'])} (sent in term "
+                          f"{f.get('msg_term', f['term'])})")),
     ReasonCode("append_refused_without_rule", ("append", "suspect"),
                _A + ": a request is refused only by rule 1 or rule 2",
-               lambda f: (f"refused AppendEntries from {_s(f['leader'])} in term {f['term']} although its "
-                          f"log holds term {f['prev_log_term']} at index {f['prev_log_index']} as the "
-                          f"leader's does, and the term is current")),
+               lambda f: (f"refused AppendEntries from {_s(f['leader'])} in term {f['term']} although "
+                          f"the consistency check passes (its log matches the leader's at index "
+                          f"{f['prev_log_index']}, term {f['prev_log_term']}) and the leader's term is "
+                          f"current")),
     ReasonCode("entries_truncated_without_conflict", ("append", "consistency", "suspect"),
                _A + " rule 3: delete entries only where one conflicts with a new entry; a late or "
                "duplicated AppendEntries must not truncate",

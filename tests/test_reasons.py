@@ -94,7 +94,7 @@ def s_vote_refused_stale_term():
     c.timeout(1)
     r = one(c.deliver(flight(c, "RequestVote", dst=2)[0].id), "vote_refused_stale_term")
     return r, {"candidate": 1, "msg_term": 1, "current_term": 5}, \
-        ["S2 refused S1's vote request", "term 1 is older than the current term 5"]
+        ["S2 refused S1's vote request: the request's term 1 is older than its current term 5"]
 
 
 def s_vote_refused_already_voted():
@@ -166,7 +166,7 @@ def s_reply_ignored_older_term():
     c.timeout(1)  # a new election: the term-1 reply is stale now
     r = one(c.deliver(flight(c, "RequestVoteReply", src=2)[0].id), "reply_ignored_stale")
     return r, {"msg_term": 1, "current_term": 2}, ["ignored a stale RequestVoteReply from S2",
-                                                    "answers term 1"]
+                                                    "from term 1", "moved on to term 2"]
 
 
 def s_stepped_down():
@@ -221,7 +221,8 @@ def s_append_refused_stale_term():
     c.timeout(2)  # S2 moves on to term 2 before the leader's AppendEntries arrives
     r = one(c.deliver(flight(c, "AppendEntries", dst=2)[0].id), "append_refused_stale_term")
     return r, {"leader": 1, "msg_term": 1, "current_term": 2}, \
-        ["S2 refused AppendEntries from S1: its term 1 is older than the current term 2"]
+        ["S2 refused AppendEntries from S1: the sender's term 1 is older than its current term 2",
+         "S1 is not the current leader"]
 
 
 def _figure7ish():
@@ -409,7 +410,7 @@ def s_request_unanswered():
     c.timeout(1)
     r = one(c.deliver(flight(c, "RequestVote", dst=2)[0].id), "request_unanswered")
     return r, {"type": "RequestVote", "sender": 1, "inferred": True}, \
-        ["did not answer the RequestVote from S1"]
+        ["did not answer the RequestVote from S1 (sent in term 1)"]
 
 
 def never_append(node, msg):
@@ -423,7 +424,8 @@ def s_append_refused_without_rule():
     elect(c)
     r = one(c.deliver(flight(c, "AppendEntries", dst=2)[0].id), "append_refused_without_rule")
     return r, {"leader": 1, "prev_log_index": 0, "prev_log_term": 0, "term": 1, "inferred": True}, \
-        ["refused AppendEntries from S1 in term 1 although its log holds term 0 at index 0"]
+        ["refused AppendEntries from S1 in term 1 although the consistency check passes",
+         "matches the leader's at index 0, term 0"]
 
 
 def truncate_after_prev(node, msg):
