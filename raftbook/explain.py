@@ -127,7 +127,14 @@ def _explanation_class():
                 frame = frame.assign(node=[f"S{i}" if isinstance(i, int) else i for i in frame["node"]])
             return frame
 
+        def _plain(self) -> bool:
+            """A frame derived from this one (a groupby, a describe) shows as any DataFrame."""
+            return (not {"seq", "sentence"} <= set(self.columns) or self.index.nlevels != 1
+                    or self.index.name is not None)
+
         def _repr_html_(self):
+            if self._plain():
+                return super()._repr_html_()
             with pd.option_context("display.max_colwidth", None):
                 html = self._shown().to_html(index=False, max_rows=pd.get_option("display.max_rows"))
             return html.replace('<table border="1" class="dataframe">',
@@ -135,6 +142,8 @@ def _explanation_class():
                                 'style="text-align:left">', 1)
 
         def __repr__(self):
+            if self._plain():
+                return super().__repr__()
             if self.empty:
                 return "(no reasons match)"
             shown = self._shown()
@@ -144,8 +153,9 @@ def _explanation_class():
                     width = max(len(str(v)) for v in shown[col])
                     left[col] = (lambda w: lambda v: str(v).ljust(w))(width)
             with pd.option_context("display.max_colwidth", None, "display.width", 10_000):
-                return shown.to_string(index=False, formatters=left, justify="left",
+                text = shown.to_string(index=False, formatters=left, justify="left",
                                        max_rows=pd.get_option("display.max_rows"))
+            return "\n".join(line.rstrip() for line in text.splitlines())
 
     return Explanation
 

@@ -21,6 +21,11 @@ def _s(i):
     return "nobody" if i is None else f"S{i}"
 
 
+def _who(i, f):
+    """A server's name, or "itself" when it is the server the reason is about."""
+    return "itself" if i is not None and i == f.get("_node") else _s(i)
+
+
 def _servers(ids):
     ids = list(ids)
     return ", ".join(_s(i) for i in ids) if ids else "no one"
@@ -82,7 +87,7 @@ def _vote_granted(f):
         return base
     broken = []
     if f.get("previous_vote") not in (None, f["candidate"]):
-        broken.append(f"it had already voted for {_s(f['previous_vote'])} in term {f['term']}")
+        broken.append(f"it had already voted for {_who(f['previous_vote'], f)} in term {f['term']}")
     if f.get("msg_term") is not None and f["msg_term"] < f["term"]:
         broken.append(f"the request's term {f['msg_term']} was older than its term {f['term']}")
     if not _is_up_to_date(*cand, *own):
@@ -224,7 +229,7 @@ _TABLE = [
     ReasonCode("vote_refused_already_voted", ("vote",),
                _R + " rule 2: at most one vote per term (votedFor)",
                lambda f: (f"refused {_s(f['candidate'])}'s vote request: it already voted for "
-                          f"{_s(f['voted_for'])} in term {f['term']}")),
+                          f"{_who(f['voted_for'], f)} in term {f['term']}")),
     ReasonCode("vote_refused_log_not_up_to_date", ("vote",),
                _R + " rule 2 and §5.4.1: the candidate's log must be at least as up to date",
                _vote_refused_log),
@@ -386,7 +391,7 @@ def explain_reason(reason) -> str:
         body = f"noted {reason.code} {fields}"
     else:
         try:
-            body = rc.sentence(fields)
+            body = rc.sentence({**fields, "_node": reason.node})
         except (KeyError, TypeError, ValueError):  # a handler noted this code with other fields
             body = f"noted {reason.code} {fields}"
     if fields.get("inferred"):

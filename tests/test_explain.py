@@ -186,3 +186,10 @@ def test_violation_found_by_a_full_check_is_explained_too():
                               n=3, monitor=False)
     report = explain_violation(c)
     assert "broken" in report.splitlines()[0]
+
+
+def test_frames_derived_from_an_explanation_show_as_usual(election):
+    df = election.explain()
+    counts = df.groupby("code").count()
+    assert "vote_granted" in repr(counts) and "vote_granted" in counts._repr_html_()
+    assert all(line == line.rstrip() for line in repr(df).splitlines())

@@ -104,6 +104,15 @@ def s_vote_refused_already_voted():
     return r, {"candidate": 1, "term": 1, "voted_for": 3}, ["already voted for S3 in term 1"]
 
 
+def s_vote_refused_already_voted_for_itself():
+    c = rb.Cluster(3, seed=0)
+    c.timeout(1)
+    c.timeout(2)  # a split vote: both candidates in term 1
+    r = one(c.deliver(flight(c, "RequestVote", dst=2)[0].id), "vote_refused_already_voted")
+    return r, {"candidate": 1, "term": 1, "voted_for": 2}, \
+        ["S2 refused S1's vote request: it already voted for itself in term 1"]
+
+
 def s_vote_refused_log_not_up_to_date():
     c = rb.Cluster.from_state({1: {"log": [1, 1, 1]}, 2: {"log": [1, 2]}}, n=3)
     c.timeout(1)
