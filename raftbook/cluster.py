@@ -389,7 +389,7 @@ class Cluster:
             self._send(out)
 
     def _step(self, node, msg):
-        self._after_step(node, node.step(msg))
+        self._after_step(node, node._step(msg))
 
     def _net_note(self, what, env, ref=None):
         """Record what the network did to one message; a loss is also a reason for its receiver."""

@@ -17,12 +17,62 @@ from .config import Config
 from .errors import HandlerError, InvalidArgument, InvalidState, NotLeader
 from .kv import validate_command
 from .log import RaftLog
-from .messages import AppendEntries, AppendEntriesReply, Entry, RequestVote, is_message
+from .messages import (AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply,
+                       is_message)
 from .roles import Role
 
 
 def _is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+_COUNT_FIELDS = {
+    RequestVote: ("last_log_index", "last_log_term"),
+    AppendEntries: ("prev_log_index", "prev_log_term", "leader_commit"),
+    AppendEntriesReply: ("match_index", "conflict_index", "conflict_term"),
+}
+
+
+def message_problem(msg) -> str | None:
+    """What is wrong with a message's fields, in words, or None when it is well formed.
+
+    Checked where messages enter from outside the simulator (``RaftNode.step``)
+    and where a replaced handler sends them; the reference core never builds a
+    malformed one.
+    """
+    if not (_is_int(msg.src) and _is_int(msg.dst) and msg.src >= 1 and msg.dst >= 1):
+        return "src and dst are server ids (whole numbers >= 1)"
+    if not _is_int(msg.term) or msg.term < 0:
+        return "term is a whole number >= 0"
+    for name in _COUNT_FIELDS.get(type(msg), ()):
+        v = getattr(msg, name)
+        if not _is_int(v) or v < 0:
+            return f"{name} is a whole number >= 0"
+    kind = type(msg)
+    if kind is AppendEntries:
+        entries = msg.entries
+        if not isinstance(entries, tuple):
+            return "entries is a tuple of Entry"
+        prev_term = msg.prev_log_term
+        for k, e in enumerate(entries, start=msg.prev_log_index + 1):
+            if type(e) is not Entry:
+                return f"entries holds {e!r}, which is not an Entry"
+            if e.index != k:
+                return f"entries must follow prev_log_index with consecutive indexes ({k} expected, got {e.index})"
+            if not _is_int(e.term) or not prev_term <= e.term <= msg.term:
+                return (f"entry {e.index} has term {e.term!r}: terms never decrease along a log and "
+                        f"never exceed the message's term")
+            prev_term = e.term
+            if e.command is not None:
+                try:
+                    validate_command(e.command)
+                except InvalidArgument as exc:
+                    return f"entry {e.index} holds a bad command ({exc})"
+    elif kind is RequestVoteReply or kind is AppendEntriesReply:
+        flag = "vote_granted" if kind is RequestVoteReply else "success"
+        if not isinstance(getattr(msg, flag), bool):
+            return f"{flag} is True or False"
+    return None
 
 
 class RaftNode:
@@ -129,8 +179,18 @@ class RaftNode:
         """Handle one message addressed to this node; return the messages to send."""
         if not is_message(msg):
             raise InvalidArgument(f"step() takes a raftbook message (RequestVote, ...), got {msg!r}")
+        problem = message_problem(msg)
+        if problem:
+            raise InvalidArgument(f"malformed {type(msg).__name__}: {problem}; got {msg!r}")
         if msg.dst != self.id:
             raise InvalidArgument(f"this message is addressed to S{msg.dst}, not to S{self.id}")
+        if msg.src not in self.peers:
+            raise InvalidArgument(f"this message comes from S{msg.src}, which is not a peer of "
+                                  f"S{self.id} (its peers are {list(self.peers)})")
+        return self._step(msg)
+
+    def _step(self, msg) -> list:
+        """step() without the checks, for messages the simulator's own nodes sent."""
         kind = type(msg)
         if kind is AppendEntries:
             out = self._call("append_entries", self._h_append_entries, msg)
@@ -282,6 +342,10 @@ class RaftNode:
             if m.dst not in self.peers:
                 raise HandlerError(f"the {name!r} handler on S{self.id} addressed a message to "
                                    f"{m.dst!r}, which is not one of its peers {list(self.peers)}")
+            problem = message_problem(m)
+            if problem:
+                raise HandlerError(f"the {name!r} handler on S{self.id} returned a malformed "
+                                   f"{type(m).__name__}: {problem}; got {m!r}")
         return list(out)
 
     # -- inspection ------------------------------------------------------------
