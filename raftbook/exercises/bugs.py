@@ -1,0 +1,387 @@
+"""A catalogue of classic student bugs, each a complete handler with one mistake.
+
+``BUGS`` maps a bug's name to a :class:`Bug`: the handler it replaces, the
+buggy function, what it breaks in plain words, and the grader layers that
+catch it (``fails``; the course's notebooks score a bug by these). The
+mistakes come from the Students' Guide to Raft and course FAQs; each
+function is the reference rule of :mod:`raftbook.rules` with that one
+mistake, so a student can diff the two. The exploration tools run their
+searches on this catalogue too.
+
+``fails`` holds for the seeds the course grades with: 0 (the checks students
+see) and :data:`HIDDEN_SEED` (the hidden tests); every grader is seeded, so
+these are exact, and ``tests/test_bugs.py`` keeps them so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..messages import AppendEntriesReply, RequestVoteReply
+from ..roles import Role
+from ..kv import apply_command
+from ..rules import handle_append_entries_reply, log_is_up_to_date
+
+
+#: The seed of the course's hidden tests (``rb.grade(..., seed=HIDDEN_SEED)``).
+HIDDEN_SEED = 1
+
+
+@dataclass(frozen=True)
+class Bug:
+    """One catalogued mistake: ``fn`` replaces the rule ``handler``; ``breaks`` says what goes wrong."""
+
+    name: str
+    handler: str
+    fn: object
+    breaks: str
+    fails: tuple
+
+    def __iter__(self):  # name -> (handler name, buggy function, what it breaks)
+        return iter((self.handler, self.fn, self.breaks))
+
+
+def _refuse(node, msg):
+    return [RequestVoteReply(node.id, msg.src, node.current_term, False)]
+
+
+def _grant(node, msg):
+    node.voted_for = msg.src
+    node.reset_election_timer()
+    return [RequestVoteReply(node.id, msg.src, node.current_term, True)]
+
+
+# -- A1: RequestVote --------------------------------------------------------------------
+
+def timer_reset_on_every_request_vote(node, msg):
+    """Resets the election timer on every RequestVote, granted or not."""
+    node.reset_election_timer()  # BUG: only a granted vote should reset the timer
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return _refuse(node, msg)
+    if node.voted_for is not None and node.voted_for != msg.src:
+        return _refuse(node, msg)
+    if not log_is_up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
+                             node.log.last_index):
+        return _refuse(node, msg)
+    return _grant(node, msg)
+
+
+def second_vote_in_a_term(node, msg):
+    """Forgets votedFor: grants every up-to-date candidate of the term."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return _refuse(node, msg)
+    # BUG: no check of node.voted_for
+    if not log_is_up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
+                             node.log.last_index):
+        return _refuse(node, msg)
+    return _grant(node, msg)
+
+
+def up_to_date_by_length(node, msg):
+    """Judges 'at least as up to date' by log length alone."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return _refuse(node, msg)
+    if node.voted_for is not None and node.voted_for != msg.src:
+        return _refuse(node, msg)
+    if msg.last_log_index < node.log.last_index:  # BUG: last terms must be compared first
+        return _refuse(node, msg)
+    return _grant(node, msg)
+
+
+def no_step_down_on_higher_term(node, msg):
+    """Adopts a higher term only when granting: a refusing server (or leader) stays in its old term."""
+    if msg.term < node.current_term:
+        return _refuse(node, msg)
+    if msg.term == node.current_term and node.voted_for is not None and node.voted_for != msg.src:
+        return _refuse(node, msg)
+    if not log_is_up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
+                             node.log.last_index):
+        return _refuse(node, msg)  # BUG: msg.term > current_term must be adopted first, always
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if node.role is not Role.FOLLOWER:
+        return _refuse(node, msg)
+    return _grant(node, msg)
+
+
+def vote_for_stale_candidates(node, msg):
+    """Never checks the candidate's term: votes in an old term and answers with that term."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    # BUG: no refusal of msg.term < node.current_term
+    if node.voted_for is not None and node.voted_for != msg.src:
+        return [RequestVoteReply(node.id, msg.src, msg.term, False)]
+    if not log_is_up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
+                             node.log.last_index):
+        return [RequestVoteReply(node.id, msg.src, msg.term, False)]
+    node.voted_for = msg.src
+    node.reset_election_timer()
+    return [RequestVoteReply(node.id, msg.src, msg.term, True)]
+
+
+# -- A2: AppendEntries --------------------------------------------------------------------
+
+def _ae_prologue(node, msg):
+    """The reference term handling and consistency check; returns a reply to send now, or None."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return [AppendEntriesReply(node.id, msg.src, node.current_term, False)]
+    if node.role is not Role.FOLLOWER:
+        node.become_follower(msg.term)
+    node.leader_id = msg.src
+    node.reset_election_timer()
+    return _check_prev(node, msg)
+
+
+def _check_prev(node, msg):
+    """The consistency check with the reference's fast back-up hints."""
+    log, prev = node.log, msg.prev_log_index
+    if prev > log.last_index:
+        return [AppendEntriesReply(node.id, msg.src, node.current_term, False,
+                                   conflict_index=log.last_index + 1)]
+    found = log.term_at(prev)
+    if found != msg.prev_log_term:
+        return [AppendEntriesReply(node.id, msg.src, node.current_term, False,
+                                   conflict_index=log.first_index_of_term(found, prev),
+                                   conflict_term=found)]
+    return None
+
+
+def _append_new(log, entries):
+    for entry in entries:
+        if entry.index <= log.last_index:
+            if log.term_at(entry.index) == entry.term:
+                continue
+            log.truncate_from(entry.index)
+        log.append(entry)
+
+
+def _ok(node, msg, match):
+    return [AppendEntriesReply(node.id, msg.src, node.current_term, True, match_index=match)]
+
+
+def truncate_on_duplicate(node, msg):
+    """Deletes everything after prevLogIndex before appending, conflict or not."""
+    early = _ae_prologue(node, msg)
+    if early:
+        return early
+    node.log.truncate_from(msg.prev_log_index + 1)  # BUG: truncate only at a real conflict
+    for entry in msg.entries:
+        node.log.append(entry)
+    last_new = msg.prev_log_index + len(msg.entries)
+    if msg.leader_commit > node.commit_index:
+        node.commit_index = max(node.commit_index, min(msg.leader_commit, last_new))
+    return _ok(node, msg, last_new)
+
+
+def commit_capped_by_log_length(node, msg):
+    """commitIndex = min(leaderCommit, last log index) instead of the index of the last new entry."""
+    early = _ae_prologue(node, msg)
+    if early:
+        return early
+    _append_new(node.log, msg.entries)
+    last_new = msg.prev_log_index + len(msg.entries)
+    if msg.leader_commit > node.commit_index:
+        node.commit_index = min(msg.leader_commit, node.log.last_index)  # BUG: last_new, not last_index
+    return _ok(node, msg, last_new)
+
+
+def commit_index_decreases(node, msg):
+    """Sets commitIndex from every AppendEntries, so a late, stale one lowers it."""
+    early = _ae_prologue(node, msg)
+    if early:
+        return early
+    _append_new(node.log, msg.entries)
+    last_new = msg.prev_log_index + len(msg.entries)
+    node.commit_index = min(msg.leader_commit, last_new)  # BUG: only ever raise commit_index
+    return _ok(node, msg, last_new)
+
+
+def no_term_check_at_prev_index(node, msg):
+    """The consistency check looks only at whether prevLogIndex exists, not at its term."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return [AppendEntriesReply(node.id, msg.src, node.current_term, False)]
+    if node.role is not Role.FOLLOWER:
+        node.become_follower(msg.term)
+    node.leader_id = msg.src
+    node.reset_election_timer()
+    if msg.prev_log_index > node.log.last_index:  # BUG: and log.term_at(prev) must equal prev_log_term
+        return [AppendEntriesReply(node.id, msg.src, node.current_term, False,
+                                   conflict_index=node.log.last_index + 1)]
+    _append_new(node.log, msg.entries)
+    last_new = msg.prev_log_index + len(msg.entries)
+    if msg.leader_commit > node.commit_index:
+        node.commit_index = max(node.commit_index, min(msg.leader_commit, last_new))
+    return _ok(node, msg, last_new)
+
+
+def accept_stale_leader(node, msg):
+    """Accepts AppendEntries from a deposed leader of an older term."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    # BUG: no refusal of msg.term < node.current_term
+    if node.role is not Role.FOLLOWER:
+        node.become_follower(node.current_term)
+    node.leader_id = msg.src
+    node.reset_election_timer()
+    early = _check_prev(node, msg)
+    if early:
+        return early
+    _append_new(node.log, msg.entries)
+    last_new = msg.prev_log_index + len(msg.entries)
+    if msg.leader_commit > node.commit_index:
+        node.commit_index = max(node.commit_index, min(msg.leader_commit, last_new))
+    return [AppendEntriesReply(node.id, msg.src, msg.term, True, match_index=last_new)]
+
+
+def reply_match_is_log_length(node, msg):
+    """Replies matchIndex = its own last index instead of the last entry this message checked."""
+    early = _ae_prologue(node, msg)
+    if early:
+        return early
+    _append_new(node.log, msg.entries)
+    last_new = msg.prev_log_index + len(msg.entries)
+    if msg.leader_commit > node.commit_index:
+        node.commit_index = max(node.commit_index, min(msg.leader_commit, last_new))
+    return _ok(node, msg, node.log.last_index)  # BUG: entries after last_new are unchecked
+
+
+# -- A3: AppendEntries replies --------------------------------------------------------------
+
+def match_index_from_next_index(node, msg):
+    """On success, assumes the reply answers the latest request: matchIndex = the leader's last index."""
+    if msg.success and msg.term == node.current_term and node.role is Role.LEADER:
+        peer = msg.src
+        node.next_index[peer] = node.log.last_index + 1
+        node.match_index[peer] = node.next_index[peer] - 1  # BUG: use msg.match_index
+        node.advance_commit_index()
+        return []
+    return handle_append_entries_reply(node, msg)
+
+
+def act_on_stale_replies(node, msg):
+    """Never checks a reply's term: a late reply of an older term is handled as a current one."""
+    if msg.term < node.current_term and node.role is Role.LEADER:
+        msg = replace(msg, term=node.current_term)  # BUG: it speaks of a log of an older term
+    return handle_append_entries_reply(node, msg)
+
+
+def no_back_off(node, msg):
+    """After a refusal, retries with the same nextIndex forever."""
+    if not msg.success and msg.term == node.current_term and node.role is Role.LEADER:
+        return [node.append_entries_for(msg.src)]  # BUG: move next_index back first
+    return handle_append_entries_reply(node, msg)
+
+
+def ignore_higher_term_in_reply(node, msg):
+    """Never steps down when a reply carries a higher term."""
+    if msg.term > node.current_term:
+        return []  # BUG: adopt the term and become a follower
+    return handle_append_entries_reply(node, msg)
+
+
+def forget_to_advance_commit(node, msg):
+    """Records matches but never re-checks the commit index after a success."""
+    if msg.success and msg.term == node.current_term and node.role is Role.LEADER:
+        peer = msg.src
+        node.match_index[peer] = max(node.match_index[peer], msg.match_index)
+        node.next_index[peer] = max(node.next_index[peer], msg.match_index + 1)
+        return []  # BUG: call node.advance_commit_index()
+    return handle_append_entries_reply(node, msg)
+
+
+# -- A4: commitment -----------------------------------------------------------------------
+
+def commit_earlier_term_by_counting(node):
+    """Commits any entry a majority holds, whatever its term (Figure 8's mistake)."""
+    if node.role is not Role.LEADER:
+        return
+    for n in range(node.log.last_index, node.commit_index, -1):
+        count = 1 + sum(1 for p in node.peers if node.match_index.get(p, 0) >= n)
+        if count >= node.quorum:  # BUG: and node.log.term_at(n) == node.current_term
+            node.commit_index = n
+            return
+
+
+def majority_of_followers_only(node):
+    """Forgets to count the leader itself, so it needs one replica more than a majority."""
+    if node.role is not Role.LEADER:
+        return
+    for n in range(node.log.last_index, node.commit_index, -1):
+        count = sum(1 for p in node.peers if node.match_index.get(p, 0) >= n)  # BUG: 1 + ...
+        if count >= node.quorum and node.log.term_at(n) == node.current_term:
+            node.commit_index = n
+            return
+
+
+def apply_twice(node):
+    """Applies every committed entry from the start each time, so old commands run again."""
+    for i in range(1, node.commit_index + 1):  # BUG: start after node.last_applied
+        node.results[i] = apply_command(node.kv, node.log[i].command)
+    node.last_applied = node.commit_index
+
+
+def _bug(fn, handler, breaks, fails):
+    return fn.__name__, Bug(fn.__name__, handler, fn, breaks, tuple(fails))
+
+
+R, S, C = "rules", "scenarios", "campaigns"
+
+BUGS: dict[str, Bug] = dict([
+    _bug(timer_reset_on_every_request_vote, "request_vote",
+         "A server whose timer is reset by hopeless candidates may never stand itself (liveness); "
+         "the paper resets it only when granting a vote.", [R]),
+    _bug(second_vote_in_a_term, "request_vote",
+         "Two candidates can both win a majority in one term: election safety breaks.", [R, S, C]),
+    _bug(up_to_date_by_length, "request_vote",
+         "A candidate missing committed entries can win, and overwrite them: leader completeness "
+         "and state machine safety break.", [R, S]),
+    _bug(no_step_down_on_higher_term, "request_vote",
+         "A refusing server (or a deposed leader) stays in an old term and keeps acting in it.", [R, S]),
+    _bug(vote_for_stale_candidates, "request_vote",
+         "A server votes again in a term it has left behind, so a term can have two leaders.", [R]),
+    _bug(truncate_on_duplicate, "append_entries",
+         "A late or duplicated AppendEntries deletes entries that may already be committed.", [R, S, C]),
+    _bug(commit_capped_by_log_length, "append_entries",
+         "A follower commits (and applies) entries after the last one the leader checked, which may "
+         "be stale entries of an old term.", [R]),
+    _bug(commit_index_decreases, "append_entries",
+         "A late, stale AppendEntries lowers commitIndex, so entries are applied again.", [R]),
+    _bug(no_term_check_at_prev_index, "append_entries",
+         "Entries are appended after a conflicting entry: logs disagree (log matching breaks).",
+         [R, S, C]),
+    _bug(accept_stale_leader, "append_entries",
+         "A deposed leader's entries overwrite the current leader's: committed entries are lost.",
+         [R, S, C]),
+    _bug(reply_match_is_log_length, "append_entries",
+         "The leader believes unchecked entries match, and can commit entries that differ.", [R]),
+    _bug(match_index_from_next_index, "append_entries_reply",
+         "A late reply to an old request makes the leader count entries the follower never "
+         "confirmed, so it may commit too early.", [R, S, C]),
+    _bug(act_on_stale_replies, "append_entries_reply",
+         "Replies from an older term move nextIndex/matchIndex for a log the leader no longer has.",
+         [R]),
+    _bug(no_back_off, "append_entries_reply",
+         "A follower that is behind is never repaired: the leader resends the same request forever.",
+         [R, S, C]),
+    _bug(ignore_higher_term_in_reply, "append_entries_reply",
+         "A deposed leader keeps leading after a follower told it of a newer term.", [R]),
+    _bug(forget_to_advance_commit, "append_entries_reply",
+         "Nothing is ever committed by replication: clients wait forever.", [R, S, C]),
+    _bug(commit_earlier_term_by_counting, "advance_commit_index",
+         "An entry of an earlier term is committed by counting replicas, then overwritten "
+         "(Figure 8): leader completeness breaks.", [R, S]),
+    _bug(majority_of_followers_only, "advance_commit_index",
+         "The leader forgets to count itself: with one server down a three-server cluster commits "
+         "nothing.", [R, S]),
+    _bug(apply_twice, "apply_committed",
+         "Committed commands run again on every apply: the state machine repeats effects.", [R]),
+])

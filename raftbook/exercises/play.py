@@ -1,0 +1,171 @@
+"""Driving a cluster for a grader: scripted steps that stop at the first thing that goes wrong.
+
+A :class:`Play` wraps one cluster with the student's handler plugged in.
+Every step is an ordinary recorded cluster event, so when a step fails (a
+safety property breaks, a handler raises, messages flood the network, or an
+expectation is not met) the cluster's history up to that point is the
+replayable run handed back to the student.
+"""
+from __future__ import annotations
+
+from ..errors import HandlerError, NotLeader, RaftbookError
+from ..roles import Role
+
+#: Rules in plain words for each safety property, quoted in findings.
+SAFETY_RULES = {
+    "election_safety": "Election safety: at most one leader per term",
+    "leader_append_only": "Leader append-only: a leader never deletes or overwrites its own entries",
+    "log_matching": "Log matching: two logs with an entry of the same index and term agree up to it",
+    "leader_completeness": "Leader completeness: a committed entry is in the log of every later leader",
+    "state_machine_safety": "State machine safety: no two servers apply different entries at one index",
+}
+
+
+#: Reasons too routine to quote as "what happened just before".
+_DULL = frozenset({"heartbeat_sent", "applied", "leader_recognised"})
+
+
+class Stop(Exception):
+    """The play hit a problem; ``play.rule``/``play.message`` say which."""
+
+
+class Play:
+    """One cluster under test, with helpers that check after every step."""
+
+    def __init__(self, cluster, flood_cap: int | None = None):
+        self.c = cluster
+        self.flood_cap = flood_cap or 60 * cluster.n
+        self.rule: str | None = None
+        self.message: str | None = None
+
+    # -- failing -------------------------------------------------------------------
+    def fail(self, rule: str, message: str):
+        self.rule, self.message = rule, message
+        raise Stop
+
+    def check(self):
+        """Stop on a safety violation or a flood of messages."""
+        v = self.c.violation
+        if v is not None:
+            self.fail(SAFETY_RULES.get(v.property, v.property), str(v))
+        if len(self.c._flight) > self.flood_cap:
+            self.fail("The network must not flood",
+                      f"{len(self.c._flight)} messages are in flight at once (the cap is {self.flood_cap}): "
+                      "a handler sends messages faster than they are answered (does it reply to replies, "
+                      "or resend on every message?)")
+
+    def expect(self, cond, rule: str, message: str):
+        if not cond:
+            self.fail(rule, message)
+
+    def do(self, method: str, *args, **kwargs):
+        """Carry out one cluster call; a handler error or violation stops the play."""
+        try:
+            out = getattr(self.c, method)(*args, **kwargs)
+        except HandlerError as exc:
+            self.fail("Handlers must return a list of messages without raising", str(exc))
+        except NotLeader as exc:
+            self.fail("A leader is needed here", str(exc))
+        except RaftbookError as exc:
+            self.fail("The run could not go on", f"{method} failed: {exc}")
+        self.check()
+        return out
+
+    # -- delivering ----------------------------------------------------------------
+    def find(self, kind: str, src: int, dst: int):
+        for env in self.c._flight.values():
+            m = env.msg
+            if m.src == src and m.dst == dst and type(m).__name__ == kind:
+                return env
+        return None
+
+    def deliver(self, kind: str, src: int, dst: int, why: str = ""):
+        """Deliver the oldest in-flight ``kind`` message from ``src`` to ``dst``."""
+        env = self.find(kind, src, dst)
+        if env is None:
+            self.fail("Each request gets an answer (Figure 2: every RPC has a reply)" if "Reply" in kind
+                      else "Raft sends the messages of Figure 2",
+                      f"expected a {kind} from S{src} to S{dst} in flight{why}, but there is none "
+                      f"(in flight: {self.in_flight_text()})")
+        self.do("deliver", env.id)
+
+    def settle(self, until=None, limit: int = 500, what: str = ""):
+        """Deliver messages oldest first until none are left (or ``until(cluster)``)."""
+        for _ in range(limit):
+            if until is not None and until(self.c):
+                return
+            if not self.c._flight:
+                if until is None:
+                    return
+                self.fail("Raft makes progress while messages flow",
+                          f"no messages are left in flight, but {what or 'the expected state'} was "
+                          "never reached")
+            self.do("deliver", next(iter(self.c._flight)))
+        self.fail("The network must settle",
+                  f"after {limit} deliveries messages were still flowing without "
+                  f"{what or 'the cluster settling'}: servers keep answering each other without progress "
+                  "(does the leader back off, and does a follower accept what it should?)")
+
+    def run_until(self, pred, ticks: int, what: str = "", rule: str | None = None, **net) -> bool:
+        """Run automatically until ``pred``; if it never holds, fail with ``rule`` (or return False)."""
+        cap = self.flood_cap
+        flight = self.c._flight
+
+        def goal(c):
+            return len(flight) > cap or c.violation is not None or pred(c)
+        try:
+            self.c.run_until(goal, max(ticks, 0), **net)
+        except HandlerError as exc:
+            self.fail("Handlers must return a list of messages without raising", str(exc))
+        self.check()
+        if pred(self.c):
+            return True
+        if rule is not None:
+            self.fail(rule, f"{what} did not happen within {ticks} ticks")
+        return False
+
+    def in_flight_text(self) -> str:
+        from ..cluster import _describe
+        envs = list(self.c._flight.values())
+        if not envs:
+            return "nothing"
+        text = "; ".join(_describe(e.msg) for e in envs[:6])
+        return text + (f"; and {len(envs) - 6} more" if len(envs) > 6 else "")
+
+    # -- reading ---------------------------------------------------------------------
+    def leaders(self):
+        return [i for i, n in self.c.nodes.items() if n.role is Role.LEADER and i not in self.c.crashed]
+
+    def steps(self, count: int = 4) -> tuple:
+        """The reasons of the last events, as sentences (what happened just before)."""
+        out = []
+        for ev in reversed(self.c.history):
+            for r in reversed(ev.reasons):
+                if r.code in _DULL:
+                    continue
+                out.append(f"t={r.time}: {r.sentence()}")
+                if len(out) >= count:
+                    return tuple(reversed(out))
+        return tuple(reversed(out))
+
+
+def converged(c, nodes=None) -> bool:
+    """Every running server (or those named) holds the same log and commit index, all applied."""
+    ids = [i for i in (nodes or c.nodes) if i not in c.crashed]
+    first = c.nodes[ids[0]]
+    terms = first.log.terms()
+    for i in ids:
+        n = c.nodes[i]
+        if n.log.terms() != terms or n.commit_index != first.commit_index or \
+                n.last_applied != n.commit_index:
+            return False
+    return first.commit_index == first.log.last_index
+
+
+def one_leader(c) -> bool:
+    leaders = [i for i in c.running if c.nodes[i].role is Role.LEADER]
+    if len(leaders) != 1:
+        return False
+    term = c.nodes[leaders[0]].current_term
+    return all(c.nodes[i].current_term == term for i in c.running)
+

@@ -1,0 +1,195 @@
+"""What a grader hands back: findings in plain words, per-layer results, a trace.
+
+A :class:`GradeReport` prints as text (``print(report)``) and renders as an
+HTML table in a notebook. Its ``trace`` is plain JSON data: the shortest
+failing run the grader found, which ``report.replay()`` turns back into a
+live cluster for the widget.
+"""
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InvalidState
+
+#: The three layers of every grader, in the order they run.
+LAYERS = ("rules", "scenarios", "campaigns")
+
+LAYER_TITLES = {
+    "rules": "Paper rules (one state, one message)",
+    "scenarios": "Scenario replays",
+    "campaigns": "Random fault campaigns",
+}
+
+
+@dataclass
+class Finding:
+    """One thing the grader saw go wrong.
+
+    ``rule`` names the rule of the paper that broke; ``message`` says what
+    happened in plain words; ``check`` names the case, scenario or campaign;
+    ``trace`` is a replayable run (scenarios and campaigns) or None;
+    ``reproduce`` is Python code that repeats a rule case on one node.
+    """
+
+    layer: str
+    check: str
+    rule: str
+    message: str
+    trace: dict | None = None
+    reproduce: str | None = None
+    steps: tuple = ()
+
+    def __str__(self) -> str:
+        text = f"[{self.layer}: {self.check}] {self.rule}: {self.message}"
+        if self.steps:
+            text += "\n    Just before it went wrong:\n" + "\n".join(f"      - {s}" for s in self.steps)
+        if self.reproduce:
+            text += "\n    Reproduce it on one node:\n" + "\n".join(
+                f"      {line}" for line in self.reproduce.splitlines())
+        if self.trace is not None:
+            text += (f"\n    The failing run has {len(self.trace['events'])} events: "
+                     "report.replay() rebuilds it for rb.show(...).")
+        return text
+
+
+@dataclass
+class LayerResult:
+    """How one layer went: how many checks ran, and the findings of those that failed."""
+
+    layer: str
+    checks: int = 0
+    findings: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+
+class GradeReport:
+    """The result of grading one function.
+
+    ``passed`` is True when every layer that ran passed; ``failures`` lists
+    the findings as sentences (empty when passed); ``trace`` is the shortest
+    failing run (JSON-ready data) or None; ``layers`` maps each layer that ran
+    to its :class:`LayerResult`.
+    """
+
+    def __init__(self, name: str, fn, layers: dict, seed: int = 0):
+        self.name = name
+        self.fn = fn
+        self.layers = layers
+        self.seed = seed
+
+    # -- the contract ------------------------------------------------------------
+    @property
+    def findings(self) -> list:
+        return [f for lr in self.layers.values() for f in lr.findings]
+
+    @property
+    def passed(self) -> bool:
+        return all(lr.passed for lr in self.layers.values())
+
+    @property
+    def failures(self) -> list:
+        return [str(f) for f in self.findings]
+
+    @property
+    def trace(self) -> dict | None:
+        """The shortest failing run found (fewest events), or None."""
+        traced = [f.trace for f in self.findings if f.trace is not None]
+        if not traced:
+            return None
+        return min(traced, key=lambda t: len(t["events"]))
+
+    # -- helpers -----------------------------------------------------------------
+    def layer_passed(self, layer: str) -> bool:
+        """Did ``layer`` run and pass? (what the course's test cells assert)"""
+        if layer not in LAYERS:
+            from ..errors import InvalidArgument
+            raise InvalidArgument(f"unknown layer {layer!r}; the layers are {list(LAYERS)}")
+        lr = self.layers.get(layer)
+        return lr is not None and lr.passed
+
+    def replay(self):
+        """The shortest failing run as a live cluster (``rb.show(report.replay())``)."""
+        from ..cluster import Cluster
+        if self.trace is None:
+            raise InvalidState("this report has no failing run to replay"
+                               + (": every check passed" if self.passed else
+                                  "; its findings come from one-node rule cases: run the "
+                                  "'Reproduce it on one node' code printed with each finding"))
+        return Cluster.from_trace(self.trace, handlers={self.name: self.fn})
+
+    def save_trace(self, path) -> None:
+        """Write the shortest failing run as a JSON trace file (``rb.Cluster.load_trace``)."""
+        if self.trace is None:
+            raise InvalidState("this report has no failing run to save")
+        Path(path).write_text(json.dumps(self.trace, indent=1) + "\n", encoding="utf-8")
+
+    def summary(self) -> str:
+        parts = []
+        for layer in LAYERS:
+            lr = self.layers.get(layer)
+            if lr is not None:
+                ok = lr.checks - len(lr.findings)
+                parts.append(f"{layer} {ok}/{lr.checks}")
+        verdict = "PASSED" if self.passed else "FAILED"
+        return f"{self.name} ({_fn_name(self.fn)}): {verdict}  [" + ", ".join(parts) + "]"
+
+    def __bool__(self):
+        return self.passed
+
+    def __repr__(self):
+        return f"<GradeReport {self.summary()}>"
+
+    def __str__(self):
+        lines = [self.summary()]
+        for k, f in enumerate(self.findings, 1):
+            lines.append(f"{k}. {f}")
+        if self.passed:
+            lines.append("Every check passed.")
+        return "\n".join(lines)
+
+    def _repr_html_(self):
+        e = html.escape
+        colour = "#1a7f37" if self.passed else "#cf222e"
+        verdict = "passed" if self.passed else "failed"
+        rows = []
+        for layer in LAYERS:
+            lr = self.layers.get(layer)
+            if lr is None:
+                continue
+            mark = "✔" if lr.passed else "✘"
+            ok = lr.checks - len(lr.findings)
+            rows.append(f"<tr><td>{mark}</td><td>{e(LAYER_TITLES[layer])}</td>"
+                        f"<td style='text-align:right'>{ok} / {lr.checks}</td></tr>")
+        out = [f"<div class='raftbook-grade' data-passed='{str(self.passed).lower()}'>",
+               f"<p><b>{e(self.name)}</b> (<code>{e(_fn_name(self.fn))}</code>): "
+               f"<b style='color:{colour}'>{verdict}</b></p>",
+               "<table><tr><th></th><th>layer</th><th>checks passed</th></tr>", *rows, "</table>"]
+        if self.findings:
+            out.append("<ol>")
+            for f in self.findings:
+                item = (f"<li><b>{e(f.rule)}</b> <i>({e(f.layer)}: {e(f.check)})</i><br>"
+                        f"{e(f.message)}")
+                if f.steps:
+                    item += "<br>Just before it went wrong:<ul>" + "".join(
+                        f"<li>{e(s)}</li>" for s in f.steps) + "</ul>"
+                if f.reproduce:
+                    item += f"<details><summary>reproduce on one node</summary><pre>{e(f.reproduce)}</pre></details>"
+                if f.trace is not None:
+                    item += (f"<br><small>failing run: {len(f.trace['events'])} events</small>")
+                out.append(item + "</li>")
+            out.append("</ol>")
+            if self.trace is not None:
+                out.append(f"<p>Replay the shortest failing run ({len(self.trace['events'])} events) "
+                           "with <code>rb.show(report.replay())</code>.</p>")
+        out.append("</div>")
+        return "\n".join(out)
+
+
+def _fn_name(fn) -> str:
+    return getattr(fn, "__name__", None) or repr(fn)

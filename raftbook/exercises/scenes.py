@@ -1,0 +1,233 @@
+"""Layer 2 of every grader: replays of the paper's scenarios with the student's handler.
+
+Each scenario is scripted from a known state (``Cluster.from_state``) or a
+seeded run, and says what must happen at each step: who wins an election,
+what a leader may commit, that logs converge once the network heals. The
+same five scenarios grade every handler: a wrong rule anywhere shows up as a
+step that does not happen, or as a broken safety property.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..cluster import Cluster
+from ..config import Config
+from ..roles import Role
+from .play import Play, Stop, converged, one_leader
+from .report import Finding, LayerResult
+
+ELECT = "Leader election (section 5.2): a candidate with votes from a majority becomes leader"
+SPLIT = "Split votes (section 5.2): with the votes split, nobody wins; a later election does"
+ONE_VOTE = "One vote per term (Figure 2, RequestVote): the first candidate to ask gets the vote"
+VOTE = "Election restriction (section 5.4.1): vote only for a candidate whose log is at least as up to date"
+CONVERGE = "Log replication (section 5.3): the leader brings every follower's log in line with its own"
+FIG8 = "Current-term rule (section 5.4.2, Figure 8): never commit an earlier term's entry by counting replicas"
+COMMIT = "Commitment (section 5.3): an entry stored on a majority by its leader is committed"
+HEAL = "Partitions (section 5.1): a stale leader steps down and its uncommitted entries are replaced"
+
+_CAMPAIGN_NET = dict(latency=(1, 2))
+
+
+def _cmd(index, term):
+    return ("set", f"k{index}", term)
+
+
+def _log(*terms):
+    return [(t, _cmd(i, t)) for i, t in enumerate(terms, start=1)]
+
+
+def split_vote(handlers, seed):
+    """Two candidates split four votes two and two: no leader in that term, a leader later."""
+    p = Play(Cluster(4, seed=seed, handlers=handlers))
+    yield p
+    p.do("timeout", 1)
+    p.do("timeout", 2)
+    for src, dst in ((1, 3), (2, 4), (2, 3), (1, 4), (1, 2), (2, 1)):
+        p.deliver("RequestVote", src, dst)
+    p.expect(p.c.nodes[3].voted_for == 1 and p.c.nodes[4].voted_for == 2, ONE_VOTE,
+             f"S3 should have voted for S1 (whose request came first) and S4 for S2; they voted for "
+             f"S{p.c.nodes[3].voted_for} and S{p.c.nodes[4].voted_for}")
+    p.settle()
+    p.expect(not p.leaders(), SPLIT,
+             f"S1 and S2 each have 2 of the 4 votes of term 1 (3 are needed), yet "
+             + " and ".join(f"S{i}" for i in p.leaders()) + " became leader")
+    p.run_until(one_leader, 400, "a leader elected after the split vote", SPLIT)
+
+
+def figure7(handlers, seed):
+    """Figure 7: a new leader of term 8 and six followers with every kind of log."""
+    logs = {1: _log(1, 1, 1, 4, 4, 5, 5, 6, 6, 6),
+            2: _log(1, 1, 1, 4, 4, 5, 5, 6, 6),               # (a)
+            3: _log(1, 1, 1, 4),                               # (b)
+            4: _log(1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6),         # (c)
+            5: _log(1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7),      # (d)
+            6: _log(1, 1, 1, 4, 4, 4, 4),                      # (e)
+            7: _log(1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3)}         # (f)
+    c = Cluster.from_state({i: {"current_term": 7, "log": lg} for i, lg in logs.items()}, seed=seed,
+                           handlers=handlers)
+    p = Play(c)
+    yield p
+    p.do("timeout", 1)
+    for i in range(2, 8):
+        p.deliver("RequestVote", 1, i)
+    names = {2: "(a)", 3: "(b)", 4: "(c)", 5: "(d)", 6: "(e)", 7: "(f)"}
+    for i in range(2, 8):
+        env = p.find("RequestVoteReply", i, 1)
+        if env is None:
+            p.fail("Each request gets an answer (Figure 2: every RPC has a reply)",
+                   f"S{i} got S1's vote request but sent no reply")
+        log = c.nodes[i].log
+        should = i in (2, 3, 6, 7)
+        p.expect(env.msg.vote_granted == should, VOTE,
+                 f"S{i}, follower {names[i]} of Figure 7 (last log term {log.last_term}, index "
+                 f"{log.last_index}), should {'grant' if should else 'refuse'} S1 (last log term 6, index "
+                 f"10) its vote in term 8, but it {'granted' if env.msg.vote_granted else 'refused'} it")
+    p.settle(until=lambda c: c.nodes[1].role is Role.LEADER, what="S1 becoming leader")
+    p.do("propose", ("set", "figure", 7))
+    p.run_until(converged, 300, "every follower's log matching S1's, all committed", CONVERGE, **_CAMPAIGN_NET)
+
+
+def figure8(handlers, seed):
+    """Figure 8: a term-2 entry reaches a majority under the leader of term 4, but must not commit."""
+    nodes = {1: {"current_term": 3, "log": _log(1, 2), "commit_index": 1},
+             2: {"current_term": 3, "log": _log(1, 2), "commit_index": 1},
+             3: {"current_term": 3, "voted_for": 5, "log": _log(1), "commit_index": 1},
+             4: {"current_term": 3, "voted_for": 5, "log": _log(1), "commit_index": 1},
+             5: {"current_term": 3, "voted_for": 5, "log": _log(1, 3), "commit_index": 1}}
+    c = Cluster.from_state(nodes, seed=seed, config=Config(max_entries=1), handlers=handlers)
+    p = Play(c)
+    yield p
+    s1 = c.nodes[1]
+    p.do("timeout", 1)
+    p.settle(until=lambda c: s1.role is Role.LEADER, what="S1 winning term 4 with votes from S2 and S3")
+    p.do("partition", {1, 2, 3}, {4, 5})
+    p.settle(until=lambda c: s1.match_index.get(3, 0) >= 2,
+             what="S1 learning that S3 holds index 2 (one entry per AppendEntries here)")
+    p.expect(s1.commit_index < 2, FIG8,
+             f"S1, leader of term 4, committed index {s1.commit_index}, but only S1 and S2 hold its "
+             "term-4 entry at index 3, and the term-2 entry at index 2, though now on a majority "
+             "(S1, S2, S3), may not be committed by counting: in Figure 8 S5 overwrites it next")
+    p.do("crash", 1)
+    for env in list(c._flight.values()):
+        p.do("drop", env.id)
+    p.do("heal")
+    p.do("timeout", 5)
+    p.settle(until=lambda c: c.nodes[5].role is Role.LEADER,
+             what="S5 winning term 5 with votes from S3 and S4")
+    p.settle()
+    p.do("restart", 1)
+    p.run_until(converged, 300, "every log matching S5's after S1 restarted", CONVERGE, **_CAMPAIGN_NET)
+
+
+def partition_heals(handlers, seed):
+    """A leader cut off with one follower keeps an uncommitted entry; after healing it is replaced."""
+    c = Cluster(5, seed=seed, handlers=handlers)
+    p = Play(c)
+    yield p
+    p.run_until(one_leader, 400, "a first leader being elected", ELECT, **_CAMPAIGN_NET)
+    old = c.leader
+    x = p.do("propose", ("set", "x", 1))
+    p.run_until(lambda c: c.status(x) == "committed" and converged(c), 200,
+                "x=1 committing on every server", COMMIT, **_CAMPAIGN_NET)
+    buddy = min(i for i in c.nodes if i != old)
+    rest = set(c.nodes) - {old, buddy}
+    p.do("partition", {old, buddy}, rest)
+    y = p.do("propose", ("set", "y", 2), node=old)
+    p.run_until(lambda c: any(c.nodes[i].role is Role.LEADER for i in rest), 400,
+                f"a new leader elected among {sorted(rest)}", ELECT, **_CAMPAIGN_NET)
+    new = next(i for i in rest if c.nodes[i].role is Role.LEADER)
+    z = p.do("propose", ("set", "z", 3), node=new)
+    p.run_until(lambda c: c.status(z) == "committed", 200, "z=3 committing on the majority side",
+                COMMIT, **_CAMPAIGN_NET)
+    p.expect(c.nodes[old].commit_index < y.index or c.nodes[old].log.term_at(y.index) != y.term, HEAL,
+             f"S{old}, cut off with S{buddy} only, committed y=2 (index {y.index}) without a majority")
+    p.do("heal")
+    p.run_until(lambda c: one_leader(c) and converged(c), 400,
+                "one leader and every log the same after healing", HEAL, **_CAMPAIGN_NET)
+    p.expect(c.status(y) == "lost", HEAL,
+             f"y=2, proposed to S{old} while it was cut off, should be replaced (status 'lost') but is "
+             f"{c.status(y)!r}")
+    kvs = {i: c.nodes[i].kv for i in c.nodes}
+    p.expect(all(kv == {"x": 1, "z": 3} for kv in kvs.values()), HEAL,
+             f"every server's key-value state should be {{'x': 1, 'z': 3}}; got {kvs}")
+
+
+def crash_after_submit(handlers, seed):
+    """The leader stores an entry on a majority, commits it and crashes: the next leader keeps it."""
+    c = Cluster(5, seed=seed, handlers=handlers)
+    p = Play(c)
+    yield p
+    p.run_until(lambda c: one_leader(c) and converged(c), 400, "a first leader being elected", ELECT,
+                **_CAMPAIGN_NET)
+    old = c.leader
+    p.settle()
+    k = p.do("propose", ("set", "k", 1))
+    f1, f2 = [i for i in c.nodes if i != old][:2]
+    for f in (f1, f2):
+        p.deliver("AppendEntries", old, f, " (the leader sends each follower the new entry)")
+    for f in (f1, f2):
+        p.deliver("AppendEntriesReply", f, old)
+    leader = c.nodes[old]
+    p.expect(leader.commit_index >= k.index, COMMIT,
+             f"S{old}, leader of term {leader.current_term}, knows index {k.index} (its own term) is on "
+             f"S{old}, S{f1} and S{f2}, a majority of five, yet its commit_index is {leader.commit_index}")
+    p.do("crash", old)
+    p.run_until(lambda c: c.leader is not None and c.leader != old, 400,
+                "a new leader elected after the crash", ELECT, **_CAMPAIGN_NET)
+    new = c.leader
+    p.expect(c.nodes[new].log.term_at(k.index) == k.term, COMMIT,
+             f"S{new} became leader without the committed entry k=1 at index {k.index}")
+    lost = p.do("propose", ("set", "k", 2), node=new)
+    p.do("crash", new)
+    for env in list(c._flight.values()):
+        if env.msg.src == new:
+            p.do("drop", env.id)
+    p.do("restart", old)
+    p.run_until(lambda c: c.leader is not None and c.leader != new, 400,
+                f"a leader elected after S{new} crashed too", ELECT, **_CAMPAIGN_NET)
+    later = p.do("propose", ("set", "k", 3))
+    p.do("restart", new)
+    p.run_until(lambda c: c.status(later) == "committed" and converged(c), 400,
+                "k=3 committed and every log the same", CONVERGE, **_CAMPAIGN_NET)
+    p.expect(c.status(lost) == "lost", CONVERGE,
+             f"k=2 reached only S{new}'s log before it crashed; it should be replaced ('lost'), but is "
+             f"{c.status(lost)!r}")
+    p.expect(all(n.kv == {"k": 3} for n in c.nodes.values()), CONVERGE,
+             f"every server should end with k=3; got {[n.kv for n in c.nodes.values()]}")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    script: object
+
+
+SCENARIOS = (
+    Scenario("split_vote", "split vote", split_vote),
+    Scenario("figure7", "Figure 7", figure7),
+    Scenario("figure8", "Figure 8", figure8),
+    Scenario("partition_heals", "a partition that heals", partition_heals),
+    Scenario("crash_after_submit", "leader crash after submit", crash_after_submit),
+)
+
+
+def play_scenario(scn: Scenario, name: str, fn, seed: int) -> Finding | None:
+    gen = scn.script({name: fn}, seed)
+    p = next(gen)
+    try:
+        for _ in gen:
+            pass
+    except Stop:
+        return Finding("scenarios", scn.key, p.rule, f"{scn.title}: {p.message}.",
+                       trace=p.c.trace(), steps=p.steps())
+    return None
+
+
+def run_scenarios(name: str, fn, seed: int = 0) -> LayerResult:
+    result = LayerResult("scenarios", checks=len(SCENARIOS))
+    for k, scn in enumerate(SCENARIOS):
+        finding = play_scenario(scn, name, fn, seed * 100 + k + 1)
+        if finding is not None:
+            result.findings.append(finding)
+    return result
