@@ -155,6 +155,13 @@ def _clean_initial_state(i, st) -> dict:
     return {"current_term": term, "voted_for": voted, "log": entries, "commit_index": commit}
 
 
+def _check_network_names(unknown) -> None:
+    if unknown:
+        raise InvalidArgument(f"unknown network option{'s' if len(unknown) > 1 else ''} "
+                              f"{', '.join(sorted(unknown))}: the options are latency=(lo, hi), "
+                              "drop_rate and duplicate_rate")
+
+
 def _initial_to_json(st) -> dict:
     return {"current_term": st["current_term"], "voted_for": st["voted_for"],
             "log": [[e.term, command_to_json(e.command)] for e in st["log"]],
@@ -659,10 +666,11 @@ class Cluster:
         return done, reached, stats
 
     def run(self, ticks: int, *, latency=(1, 3), drop_rate: float = 0.0,
-            duplicate_rate: float = 0.0) -> Event:
+            duplicate_rate: float = 0.0, **unknown) -> Event:
         """Advance ``ticks`` ticks automatically, with seeded random latency, loss and duplication."""
         if not _is_int(ticks) or ticks < 0:
             raise InvalidArgument(f"ticks must be a whole number >= 0; got {ticks!r}")
+        _check_network_names(unknown)
         net = self._check_network(latency, drop_rate, duplicate_rate)
 
         def go():
@@ -672,13 +680,14 @@ class Cluster:
         return self._record("run", {"ticks": ticks, **net}, go)
 
     def run_until(self, predicate, max_ticks: int, *, latency=(1, 3), drop_rate: float = 0.0,
-                  duplicate_rate: float = 0.0) -> bool:
+                  duplicate_rate: float = 0.0, **unknown) -> bool:
         """Run until ``predicate(cluster)`` is true (checked after each tick) or ``max_ticks`` pass."""
         if not callable(predicate):
             raise InvalidArgument(f"predicate must be a function of the cluster, e.g. "
                                   f"lambda c: c.leader is not None; got {predicate!r}")
         if not _is_int(max_ticks) or max_ticks < 0:
             raise InvalidArgument(f"max_ticks must be a whole number >= 0; got {max_ticks!r}")
+        _check_network_names(unknown)
         net = self._check_network(latency, drop_rate, duplicate_rate)
         holder = {}
 
