@@ -125,7 +125,11 @@ def _clean_initial_state(i, st) -> dict:
         raise InvalidArgument(f"unknown state fields for S{i}: {sorted(unknown)}; use current_term, "
                               "voted_for, log and commit_index")
     entries = []
-    for k, item in enumerate(st.get("log", ()), start=1):
+    log = st.get("log", ())
+    if isinstance(log, (str, bytes)) or not isinstance(log, (list, tuple)):
+        raise InvalidArgument(f"S{i} log must be a list of terms, (term, command) pairs or Entry "
+                              f"objects; got {log!r}")
+    for k, item in enumerate(log, start=1):
         if isinstance(item, Entry):
             term, cmd = item.term, item.command
         elif _is_int(item):
@@ -242,6 +246,10 @@ class Cluster:
         for i, st in nodes.items():
             c._check_node(i)
             clean[i] = _clean_initial_state(i, st)
+            voted = clean[i]["voted_for"]
+            if voted is not None and voted not in c.nodes:
+                raise InvalidArgument(f"S{i} voted_for {voted!r} is not a server of this cluster "
+                                      f"(1..{c.n}) nor None")
         for i, st in clean.items():
             node = c.nodes[i]
             node.current_term = st["current_term"]
