@@ -45,12 +45,21 @@ def save_trace(cluster, path) -> None:
         text = json.dumps(data, indent=1)
     except (TypeError, ValueError) as exc:
         raise InvalidArgument(f"this history holds something that is not JSON data: {exc}") from None
-    Path(path).write_text(text + "\n", encoding="utf-8")
+    try:
+        Path(path).write_text(text + "\n", encoding="utf-8")
+    except TypeError:
+        raise TraceError(f"a trace is saved to a file path (a str or pathlib.Path); got {path!r}") from None
+    except OSError as exc:
+        raise TraceError(f"cannot write the trace file {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def load_trace(path, handlers=None):
     try:
         text = Path(path).read_text(encoding="utf-8")
+    except TypeError:
+        raise TraceError(f"a trace is loaded from a file path (a str or pathlib.Path); got {path!r}") from None
+    except UnicodeDecodeError:
+        raise TraceError(f"{str(path)!r} is not a JSON trace (it is not UTF-8 text)") from None
     except OSError as exc:
         raise TraceError(f"cannot read the trace file {str(path)!r}: {exc.strerror or exc}") from None
     try:
@@ -72,6 +81,16 @@ def _validate(data):
     for k, ev in enumerate(events):
         if not isinstance(ev, dict) or ev.get("kind") not in _KINDS or not isinstance(ev.get("args"), dict):
             raise TraceError(f"event {k} of the trace is malformed: {ev!r}")
+    initial = data.get("initial")
+    if initial is not None and not isinstance(initial, dict):
+        raise TraceError("the trace's \"initial\" states must be a JSON object of server id -> state")
+    final = data.get("final")
+    if final is not None and not (isinstance(final, dict) and isinstance(final.get("fingerprint"), str)):
+        raise TraceError("the trace's \"final\" entry must be an object with the \"fingerprint\" "
+                         "of the state it recorded")
+    handlers = data.get("handlers")
+    if handlers is not None and not isinstance(handlers, dict):
+        raise TraceError("the trace's \"handlers\" must be a JSON object of rule name -> function name")
 
 
 def trace_to_cluster(data, handlers=None):
