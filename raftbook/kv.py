@@ -1,6 +1,8 @@
 """The key-value state machine that committed entries are applied to."""
 from __future__ import annotations
 
+import math
+
 from .errors import InvalidCommand
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -18,7 +20,7 @@ def validate_command(command) -> tuple:
         raise InvalidCommand(
             f"a command is a tuple like ('set', 'x', 1), ('get', 'x') or ('delete', 'x'); got {command!r}")
     op = command[0]
-    if op not in _ARITY:
+    if not isinstance(op, str) or op not in _ARITY:
         raise InvalidCommand(f"unknown operation {op!r}: use 'set', 'get' or 'delete'")
     if len(command) != _ARITY[op]:
         shape = {"set": "('set', key, value)", "get": "('get', key)", "delete": "('delete', key)"}[op]
@@ -29,6 +31,8 @@ def validate_command(command) -> tuple:
     if op == "set" and not isinstance(command[2], _SCALARS):
         raise InvalidCommand(
             f"values are strings, numbers, booleans or None (so traces stay JSON); got {command[2]!r}")
+    if op == "set" and isinstance(command[2], float) and not math.isfinite(command[2]):
+        raise InvalidCommand(f"values must be finite numbers (JSON has no NaN or infinity); got {command[2]!r}")
     return command
 
 
