@@ -35,6 +35,8 @@ _MIN_COL = 36       # narrowest readable column
 _COLOURS = {"RequestVote": "#dd6b20", "RequestVoteReply": "#dd6b20",
             "AppendEntries": "#2b6cb0", "AppendEntriesReply": "#2b6cb0", "heartbeat": "#7fa7d9"}
 _ROLE_FILL = {"follower": "#a0aec0", "candidate": "#dd6b20", "leader": "#2f855a", "crashed": "#1a202c"}
+_STATE_CODES = frozenset({"became_leader", "election_started", "term_adopted", "stepped_down",
+                          "crashed", "restarted"})
 OUTCOMES = ("delivered", "dropped", "lost_crash", "lost_partition", "in_flight")
 
 
@@ -48,11 +50,7 @@ class _Msg:
     end_time: int | None = None
     outcome: str = "in_flight"
     copy_of: int | None = None
-
-
-def _key(ev, time):
-    """The row key of something that happened at ``time`` during event ``ev``."""
-    return (ev.seq, time) if ev.kind in _RUN_KINDS else (ev.seq, -1)
+    origin: tuple | None = None    # where the arrow starts: the send, or the original's for a copy
 
 
 def _attrs(**kw) -> str:
@@ -218,18 +216,35 @@ class _Drawing:
 
     # -- what happened ------------------------------------------------------------
     def messages(self):
-        msgs = {}
+        """The messages the drawn rows show (sent before their end, not over before their start)."""
+        first, last = self.first, self.last
+        if first is None:
+            return {}
+        pending = {}   # in flight: id -> [msg, sent key, sent time, origin key, copy of]
+        shown = {}
         for ev in self.history:
+            if not ev.network:
+                continue
+            run = ev.kind in _RUN_KINDS
+            seq = ev.seq
             for t, what, mid, msg, ref in ev.network:
-                key = _key(ev, t)
+                key = (seq, t if run else -1)
                 if what == "sent":
-                    msgs[mid] = _Msg(mid, msg, key, t)
+                    if key <= last:
+                        pending[mid] = [msg, key, t, key, None]
                 elif what == "duplicated":
-                    msgs[mid].copy_of = ref
+                    p = pending.get(mid)
+                    if p is not None:
+                        orig = pending.get(ref)
+                        p[3], p[4] = (orig[1] if orig is not None else p[1]), ref
                 else:
-                    m = msgs[mid]
-                    m.end, m.end_time, m.outcome = key, t, what
-        return msgs
+                    p = pending.pop(mid, None)
+                    if p is None or key < first:   # sent after, or over before, the drawn rows
+                        continue
+                    shown[mid] = _Msg(mid, p[0], p[1], p[2], key, t, what, p[4], p[3])
+        for mid, p in pending.items():
+            shown[mid] = _Msg(mid, p[0], p[1], p[2], None, None, "in_flight", p[4], p[3])
+        return dict(sorted(shown.items()))
 
     def timeline(self):
         """Dots, leader bands, down intervals and partitions, from the reasons and events."""
@@ -239,48 +254,59 @@ class _Drawing:
         bands, downs, parts = [], [], []
         open_band, open_down, open_part = {}, {}, None
         dots = {}
+        first_seq = self.first[0] if self.first is not None else None
         for ev in self.history[:self.window[1]]:
-            ekey = _key(ev, ev.time)
+            seq = ev.seq
+            run = ev.kind in _RUN_KINDS
+            drawn = first_seq is not None and seq >= first_seq   # may have rows in the picture
             if ev.kind in ("partition", "heal"):
+                ekey = (seq, -1)
                 if open_part is not None:
                     parts.append((open_part[0], open_part[1], ekey, open_part[2]))
                     open_part = None
                 if ev.kind == "partition":
-                    open_part = (ev.args["groups"], ekey, ev.seq)
+                    open_part = (ev.args["groups"], ekey, seq)
             for r in ev.reasons:
-                key = _key(ev, r.time)
-                i = r.node
                 code = r.code
-                if code == "became_leader":
-                    role[i] = "leader"
-                    open_band[i] = (r.fields["term"], key)
-                elif code == "election_started":
-                    role[i] = "candidate"
-                    term[i] = r.fields["term"]
-                elif code == "term_adopted":
-                    term[i] = r.fields["new_term"]
-                elif code == "stepped_down" or code == "crashed":
-                    if i in open_band:
-                        t0, k0 = open_band.pop(i)
-                        bands.append((i, t0, k0, key))
-                    if code == "crashed":
-                        role[i] = "crashed"
-                        open_down[i] = key
-                    else:
+                if code in _STATE_CODES:
+                    i = r.node
+                    key = (seq, r.time if run else -1)
+                    if code == "became_leader":
+                        role[i] = "leader"
+                        open_band[i] = (r.fields["term"], key)
+                    elif code == "election_started":
+                        role[i] = "candidate"
+                        term[i] = r.fields["term"]
+                    elif code == "term_adopted":
+                        term[i] = r.fields["new_term"]
+                    elif code == "stepped_down" or code == "crashed":
+                        if i in open_band:
+                            t0, k0 = open_band.pop(i)
+                            bands.append((i, t0, k0, key))
+                        if code == "crashed":
+                            role[i] = "crashed"
+                            open_down[i] = key
+                        else:
+                            role[i] = "follower"
+                    elif code == "restarted":
                         role[i] = "follower"
-                elif code == "restarted":
-                    role[i] = "follower"
-                    if i in open_down:
-                        downs.append((i, open_down.pop(i), key))
-                if self.where(key) == 0 and not code.startswith("message_"):
+                        if i in open_down:
+                            downs.append((i, open_down.pop(i), key))
+                if not drawn or code.startswith("message_"):
+                    continue
+                key = (seq, r.time if run else -1)
+                if key in self.row_y:
+                    i = r.node
                     d = dots.setdefault((key, i), {"lines": [], "codes": []})
                     d["lines"].append(explain_reason(r))
                     d["codes"].append(code)
-                    d["role"], d["term"], d["event"], d["time"] = role[i], term[i], ev.seq, r.time
+                    d["role"], d["term"], d["event"], d["time"] = role[i], term[i], seq, r.time
+            if not drawn:
+                continue
             copies = {rec[2] for rec in ev.network if rec[1] == "duplicated"}
             for t, what, mid, msg, ref in ev.network:
-                key = _key(ev, t)
-                if self.where(key) != 0 or mid in copies:
+                key = (seq, t if run else -1)
+                if key not in self.row_y or mid in copies:
                     continue
                 if what == "delivered":
                     i, line = msg.dst, f"received #{mid} {_describe(msg)}"
@@ -292,7 +318,7 @@ class _Drawing:
                 d["lines"].append(line)
                 d.setdefault("role", role[i])
                 d.setdefault("term", term[i])
-                d["event"], d["time"] = ev.seq, t
+                d["event"], d["time"] = seq, t
         for i, (t0, k0) in open_band.items():
             bands.append((i, t0, k0, None))
         for i, k0 in open_down.items():
@@ -449,7 +475,7 @@ class _Drawing:
     def _messages(self, msgs):
         out = []
         for m in msgs.values():
-            origin = msgs[m.copy_of].sent if m.copy_of is not None and m.copy_of in msgs else m.sent
+            origin = m.origin or m.sent
             ws, we = self.where(origin), self.where(m.end)
             if ws == 1 or we == -1:
                 continue
