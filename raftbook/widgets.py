@@ -302,6 +302,7 @@ class ClusterWidget(W.VBox):
         """
         before = len(self._future._history) if self._future is not None else None
         here = len(self.cluster.history)
+        was_safe = self.cluster.violation is None
         try:
             result = fn()
         except RaftbookError as exc:
@@ -318,6 +319,11 @@ class ClusterWidget(W.VBox):
             self._future = None
         ev = self.cluster.history[-1] if self.cluster.history else None
         summary = ev.summary if ev is not None else ""
+        if len(self.cluster.history) - here > 1:
+            summary = f"{len(self.cluster.history) - here} events; the last: {summary}"
+        violation = self.cluster.violation
+        if was_safe and violation is not None:
+            note += f"\nSAFETY VIOLATED ({violation.property}): {violation}"
         self._say(f"<b>{escape(code)}</b>  {escape(summary)}{escape(note)}")
         self.refresh()
         return result if result is not None else True
@@ -579,8 +585,9 @@ class ClusterWidget(W.VBox):
             self._timer = self._loop.call_later(interval, self._frame)
 
     def close(self):
-        """Stop playing and close the widget and its controls."""
-        self.pause()
+        """Stop playing and close the widget."""
+        if getattr(self, "buttons", None) is not None:  # not a half-built widget
+            self.pause()
         super().close()
 
     # ------------------------------------------------------------------ selections and history
