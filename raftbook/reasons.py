@@ -191,6 +191,11 @@ _ALL = "Figure 2, Rules for Servers, all servers"
 _CAND = "Figure 2, Rules for Servers, candidates (§5.2)"
 _LEAD = "Figure 2, Rules for Servers, leaders"
 
+_COMMIT_LEADER = (_LEAD + ": if a majority has matchIndex >= N > commitIndex and log[N].term == "
+                  "currentTerm, set commitIndex = N (§5.3, §5.4)")
+_COMMIT_FOLLOWER = _A + " rule 5: if leaderCommit > commitIndex, set commitIndex = min(leaderCommit, " \
+    "index of last new entry)"
+
 _TABLE = [
     ReasonCode("election_timeout", ("election", "timer"),
                "Figure 2, Rules for Servers, followers (§5.2): an election timeout without hearing "
@@ -284,9 +289,7 @@ _TABLE = [
                _LEAD + ": if AppendEntries fails because of log inconsistency, decrement nextIndex "
                "and retry (§5.3)", _next_backed_off),
     ReasonCode("commit_advanced", ("commit",),
-               "Figure 2: a leader commits index N once a majority has matchIndex >= N and "
-               "log[N].term == currentTerm (§5.3, §5.4); a follower sets commitIndex = "
-               "min(leaderCommit, index of last new entry) (AppendEntries rule 5)", _commit_advanced),
+               _COMMIT_LEADER + "; a follower: " + _COMMIT_FOLLOWER, _commit_advanced),
     ReasonCode("commit_not_advanced_earlier_term", ("commit", "figure8"),
                "§5.4.2 and Figure 8: a leader never commits an entry of an earlier term by counting "
                "replicas",
@@ -380,7 +383,14 @@ def families_of(reason) -> tuple:
 def rule_of(reason) -> str:
     """The rule of the Raft paper behind a reason ("" for a code raftbook does not know)."""
     rc = _CODES.get(reason.code)
-    return rc.rule if rc else ""
+    if rc is None:
+        return ""
+    if reason.code == "commit_advanced":  # the leader's rule, or the follower's
+        if reason.fields.get("by") == "majority":
+            return _COMMIT_LEADER
+        if reason.fields.get("by") == "leader":
+            return _COMMIT_FOLLOWER
+    return rc.rule
 
 
 def explain_reason(reason) -> str:

@@ -580,3 +580,11 @@ def test_unknown_code_and_odd_fields_still_read():
     assert rb.explain_reason(r) == "S2 noted my_own_note {'x': 1}."
     odd = rb.Reason(3, 2, "vote_granted", {"term": 1})   # a handler noted it with too few fields
     assert rb.explain_reason(odd).startswith("S2 noted vote_granted")
+
+
+def test_commit_rule_cites_the_leaders_or_the_followers_half():
+    leader = SCENARIOS["commit_advanced_majority"]()[0]
+    follower = SCENARIOS["commit_advanced_follower"]()[0]
+    assert "majority has matchIndex" in rule_of(leader) and "min(" not in rule_of(leader)
+    assert "AppendEntries RPC, receiver rule 5" in rule_of(follower)
+    assert "majority" not in rule_of(follower)
