@@ -79,7 +79,8 @@ def _validate(data):
     if not isinstance(events, list):
         raise TraceError("the trace has no \"events\" list")
     for k, ev in enumerate(events):
-        if not isinstance(ev, dict) or ev.get("kind") not in _KINDS or not isinstance(ev.get("args"), dict):
+        if not isinstance(ev, dict) or not isinstance(ev.get("kind"), str) or ev["kind"] not in _KINDS \
+                or not isinstance(ev.get("args"), dict):
             raise TraceError(f"event {k} of the trace is malformed: {ev!r}")
     initial = data.get("initial")
     if initial is not None and not isinstance(initial, dict):
