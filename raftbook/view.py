@@ -414,18 +414,29 @@ def _messages(out, g, pos, selected_msg):
                        f'fill="{colour}">{label}</text></g>')
 
 
+def log_window(lengths, max_log: int) -> tuple:
+    """The log indexes to draw, ``(start, end)``: the newest ``max_log``, unless a shorter log
+    ends before them; then start just before where the shortest log ends, since where
+    logs differ is what a student needs to see (longer rows say how many more follow)."""
+    longest = max(lengths, default=0)
+    shortest = min(lengths, default=0)
+    start = max(1, min(longest - max_log + 1, shortest - 2))
+    return start, min(max(longest, 1), start + max_log - 1)
+
+
 def _log_grid(out, g, max_log, top):
     n = g.graph["n"]
-    longest = max((len(a["log"]) for _, a in g.nodes(data=True)), default=0)
-    start = max(1, longest - max_log + 1)
-    stop = max(longest, 1)
+    lengths = [len(a["log"]) for _, a in g.nodes(data=True)]
+    longest = max(lengths, default=0)
+    start, stop = log_window(lengths, max_log)
     leader = g.graph["leader"]
     lead = g.nodes[leader] if leader is not None else None
     row_h = CELL_H + 16 if n <= 5 else CELL_H + 13
     x0 = LOG_X + 44
-    out.append(f'<g data-log-start="{start}" data-log-end="{longest}">')
+    out.append(f'<g data-log-start="{start}" data-log-end="{stop}">')
+    whole = start == 1 and stop >= longest
     out.append(f'<text x="{LOG_X}" y="{top - 22}" font-size="12" font-weight="bold" fill="#212529">'
-               f'Logs{f" (entries {start}..{longest}; earlier ones in the Tables tab)" if start > 1 else ""}'
+               f'Logs{"" if whole else f" (indexes {start}..{stop} of {longest}; all in the Tables tab)"}'
                f'</text>')
     for idx in range(start, stop + 1):
         cx = x0 + (idx - start) * CELL_W + CELL_W / 2
@@ -446,7 +457,7 @@ def _log_grid(out, g, max_log, top):
                    f'fill="#212529">S{i}{star}</text>'
                    f'<text x="{LOG_X}" y="{y + CELL_H / 2 + 11}" font-size="9" fill="#495057">'
                    f'commit {commit}</text>')
-        for e in log[start - 1:]:
+        for e in log[start - 1:stop]:
             cx = x0 + (e.index - start) * CELL_W
             committed = e.index <= commit
             col = term_colour(e.term)
@@ -465,17 +476,21 @@ def _log_grid(out, g, max_log, top):
                        f'font-weight="bold" fill="#212529">{e.term}</text>'
                        f'<text x="{cx + CELL_W / 2}" y="{y + 23}" text-anchor="middle" font-size="8" '
                        f'fill="#343a40">{escape(short)}</text></g>')
-        if commit >= start - 1 and commit > 0:
+        if len(log) > stop:
+            more = len(log) - stop
+            out.append(f'<text data-more="{more}" x="{x0 + (stop - start + 1) * CELL_W + 3}" '
+                       f'y="{y + CELL_H / 2 + 4}" font-size="10" fill="#495057">+{more}</text>')
+        if start - 1 <= commit <= stop and commit > 0:
             mx = x0 + (commit - start + 1) * CELL_W
             out.append(f'<line data-commit-marker="{commit}" x1="{mx}" y1="{y - 3}" x2="{mx}" '
                        f'y2="{y + CELL_H + 3}" stroke="#212529" stroke-width="3"/>')
         if nxt is not None:
-            if nxt >= start:
+            if start <= nxt <= stop + 1:
                 nx0 = x0 + (nxt - start) * CELL_W + CELL_W / 2
                 out.append(f'<path data-next-marker="{nxt}" d="M{nx0} {y + CELL_H + 1}l-4 7h8z" '
                            f'fill="#1c6dd0"><title>leader S{leader}: next index for S{i} is '
                            f'{nxt}</title></path>')
-            if mat >= start:
+            if start <= mat <= stop:
                 mx0 = x0 + (mat - start) * CELL_W + CELL_W / 2
                 out.append(f'<text data-match-marker="{mat}" x="{mx0}" y="{y + CELL_H + 10}" '
                            f'text-anchor="middle" font-size="9" font-weight="bold" fill="#2b8a3e">m'
@@ -511,6 +526,9 @@ def _legend(out, y):
         out.append(f'<line x1="{x}" y1="{y}" x2="{x + 16}" y2="{y}" stroke="{colour}" '
                    f'stroke-width="2.2"{dash}/><text x="{x + 20}" y="{y + 4}">{text}</text>')
         x += 30 + 5.5 * len(text)
+    out.append(f'<text x="10" y="{y + 18}">labels: RV RequestVote · vote yes/no · AE n: '
+               f'AppendEntries carrying n entries (AE hb: a heartbeat) · ok m: success, match index m '
+               f'· fail: log mismatch or stale term · hover any element for the whole story</text>')
     out.append('</g>')
 
 
@@ -539,11 +557,11 @@ def render_svg(cluster, selected_node=None, selected_msg=None, *, max_log: int =
     n = g.graph["n"]
     lay = layout(n, g.graph["groups"])
     pos = lay["pos"]
-    width = LOG_X + 44 + max_log * CELL_W + 16
+    width = LOG_X + 44 + max_log * CELL_W + 34
     log_top = BANNER_H + 58
     row_h = CELL_H + 16 if n <= 5 else CELL_H + 13
     log_bottom = log_top + n * row_h
-    height = max(lay["bottom"], log_bottom + 20) + 36
+    height = max(lay["bottom"], log_bottom + 20) + 50
     leader = g.graph["leader"]
     now = g.graph["now"]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -573,7 +591,7 @@ def render_svg(cluster, selected_node=None, selected_msg=None, *, max_log: int =
         _server(out, i, nodes[i], x, y, i == selected_node, i == leader)
     _messages(out, g, pos, selected_msg)
     _log_grid(out, g, max_log, log_top)
-    _legend(out, height - 26)
+    _legend(out, height - 40)
     out.append("</svg>")
     return "".join(out)
 

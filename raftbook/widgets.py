@@ -45,6 +45,8 @@ MAX_FPS = 10
 EXPLAIN_ROWS = 400
 
 _BTN = W.Layout(width="auto")
+# Dropdown values standing for "nothing chosen" (a None value would show a blank box).
+NO_MESSAGE = "(pick a message in flight)"
 
 
 def _button(label, tip, style=""):
@@ -169,7 +171,7 @@ class ClusterWidget(W.VBox):
                                              style={"button_width": "44px", "description_width": "50px"})
         self.groups_text = W.Text(placeholder="1,2 | 3,4,5", description="groups",
                                   layout=W.Layout(width="200px"), style={"description_width": "45px"})
-        self.message_select = W.Dropdown(options=[("(pick a message in flight)", None)], value=None,
+        self.message_select = W.Dropdown(options=[(NO_MESSAGE, 0)], value=0,
                                          description="Message", layout=W.Layout(width="560px"),
                                          style={"description_width": "60px"})
         self.op = W.Dropdown(options=["set", "get", "delete"], value="set", description="Client",
@@ -177,7 +179,7 @@ class ClusterWidget(W.VBox):
         self.key = W.Text(value="x", placeholder="key", layout=W.Layout(width="90px"))
         self.value = W.Text(value="1", placeholder='value: 1, "a", true',
                             layout=W.Layout(width="120px"))
-        self.target = W.Dropdown(options=self._target_options(), value=None, description="to",
+        self.target = W.Dropdown(options=self._target_options(), value=0, description="to",
                                  layout=W.Layout(width="130px"), style={"description_width": "20px"})
         self.history_slider = W.IntSlider(value=0, min=0, max=0, description="History",
                                           continuous_update=False, layout=W.Layout(width="420px"),
@@ -255,7 +257,7 @@ class ClusterWidget(W.VBox):
         return [(f"S{i}", i) for i in self.cluster.nodes]
 
     def _target_options(self):
-        return [("leader", None)] + [(f"S{i}", i) for i in self.cluster.nodes]
+        return [("leader", 0)] + [(f"S{i}", i) for i in self.cluster.nodes]
 
     def _fill_explain_filters(self):
         from .explain import EVENT_KINDS
@@ -263,12 +265,12 @@ class ClusterWidget(W.VBox):
 
         self._quiet = True
         try:
-            self.explain_node.options = [("all", None)] + [(f"S{i}", i) for i in self.cluster.nodes]
-            self.explain_node.value = None
-            kinds = [("everything", None)] + [(f"{f} (reasons)", f) for f in REASON_FAMILIES]
+            self.explain_node.options = [("all", 0)] + [(f"S{i}", i) for i in self.cluster.nodes]
+            self.explain_node.value = 0
+            kinds = [("everything", "")] + [(f"{f} (reasons)", f) for f in REASON_FAMILIES]
             kinds += [(f"{k} (events)", k) for k in EVENT_KINDS if k not in REASON_FAMILIES]
             self.explain_kind.options = kinds
-            self.explain_kind.value = None
+            self.explain_kind.value = ""
         finally:
             self._quiet = False
 
@@ -434,7 +436,7 @@ class ClusterWidget(W.VBox):
 
     def do_propose(self):
         """c.propose(command, node) with the client form's command."""
-        node = self.target.value
+        node = self.target.value or None  # 0 stands for "the leader"
         try:
             cmd = self.command()
         except RaftbookError as exc:
@@ -504,7 +506,7 @@ class ClusterWidget(W.VBox):
             self.server_select.options = self._server_options()
             self.server_select.value = self.selected_node
             self.target.options = self._target_options()
-            self.target.value = None
+            self.target.value = 0
         finally:
             self._quiet = False
         self._fill_explain_filters()
@@ -600,7 +602,7 @@ class ClusterWidget(W.VBox):
     def _on_message(self, change):
         if self._quiet:
             return
-        self.selected_msg = change["new"]
+        self.selected_msg = change["new"] or None  # 0 is "no message"
         self.refresh()
 
     def select(self, node=..., msg=...):
@@ -648,8 +650,24 @@ class ClusterWidget(W.VBox):
         return True
 
     # ------------------------------------------------------------------ redrawing
+    def _forget_stale_future(self):
+        """Drop the kept latest state if the cluster was changed outside the widget meanwhile.
+
+        The run is deterministic, so the kept history still applies as long as
+        every event since the point we moved back to is the same call.
+        """
+        fut = self._future
+        if fut is None:
+            return
+        now, kept = self.cluster.history, fut._history
+        m = len(now)
+        if m >= len(kept) or any((now[k].kind, now[k].args) != (kept[k].kind, kept[k].args)
+                                 for k in range(max(0, m - 8), m)):
+            self._future = None
+
     def _sync_controls(self):
         c = self.cluster
+        self._forget_stale_future()
         self._quiet = True
         try:
             if self.selected_msg is not None and self.selected_msg not in c._flight:
@@ -657,14 +675,14 @@ class ClusterWidget(W.VBox):
             key = (tuple(c._flight), c.groups, frozenset(c.crashed))
             if key != self._msg_key:
                 self._msg_key = key
-                opts = [("(pick a message in flight)", None)]
+                opts = [(NO_MESSAGE, 0)]
                 for env in c._flight.values():
                     m = env.msg
                     lost = "" if c.can_reach(m.src, m.dst) else "  ✕ will be lost"
                     opts.append((f"#{env.id} {describe_message(m)}{lost}", env.id))
                 self.message_select.options = opts
-            if self.message_select.value != self.selected_msg:
-                self.message_select.value = self.selected_msg
+            if self.message_select.value != (self.selected_msg or 0):
+                self.message_select.value = self.selected_msg or 0
             if self.server_select.value != self.selected_node:
                 self.server_select.value = self.selected_node
             total = len(self._future._history) if self._future is not None else len(c.history)
@@ -778,7 +796,7 @@ class ClusterWidget(W.VBox):
                self.explain_kind.value)
         if self._explain_cache is not None and self._explain_cache[0] == key:
             return self._explain_cache[1]
-        node, kind = self.explain_node.value, self.explain_kind.value
+        node, kind = self.explain_node.value or None, self.explain_kind.value or None
         if self._future is None:
             df = explain(c, node=node, kind=kind)
         else:
@@ -799,9 +817,9 @@ class ClusterWidget(W.VBox):
             return
         total = len(df)
         shown = df.iloc[-EXPLAIN_ROWS:]
-        opts = [(f"#{seq} t={t} S{node}: {sentence}", k)
-                for k, (seq, t, node, sentence) in enumerate(zip(shown["seq"], shown["time"],
-                                                                 shown["node"], shown["sentence"]))]
+        opts = [(f"#{seq} t={t}  {sentence}", k)
+                for k, (seq, t, sentence) in enumerate(zip(shown["seq"], shown["time"],
+                                                           shown["sentence"]))]
         self._explain_seqs = list(shown["seq"])
         self._quiet = True
         try:
@@ -835,10 +853,12 @@ class ClusterWidget(W.VBox):
 
 
 def _table(title, rows) -> str:
-    body = "".join(f'<tr><td style="text-align:left;padding:1px 8px 1px 0;color:#495057">{escape(str(k))}</td>'
-                   f'<td style="text-align:left;font-family:monospace;max-width:520px;'
+    cell = "text-align:left;padding:0 10px 0 0;border:none;line-height:1.35;vertical-align:top"
+    body = "".join(f'<tr style="border:none"><td style="{cell};color:#495057">{escape(str(k))}</td>'
+                   f'<td style="{cell};font-family:monospace;max-width:520px;'
                    f'overflow-wrap:anywhere">{escape(str(v))}</td></tr>' for k, v in rows)
-    return f'<div><b>{escape(title)}</b><table>{body}</table></div>'
+    return (f'<div><b>{escape(title)}</b><table style="border-collapse:collapse;border:none;'
+            f'font-size:12px">{body}</table></div>')
 
 
 def show(cluster: Cluster | None = None, **options) -> ClusterWidget:

@@ -180,15 +180,41 @@ def test_log_grid_shows_terms_committed_entries_and_leader_indexes():
             assert row.get("data-match-index") == str(lead.match_index[i])
 
 
-def test_long_logs_show_the_latest_window_aligned_by_index():
+def log_start(root) -> int:
+    return int(next(e for e in root.iter() if e.get("data-log-start")).get("data-log-start"))
+
+
+def test_long_logs_show_the_newest_indexes_aligned_across_servers():
     c = elected(3, seed=4)
     for k in range(20):
         c.propose(("set", "k", k))
-    root = parse(render_svg(c, max_log=8))
+    c.run(20)
     last = c.nodes[c.leader].log.last_index
-    assert sorted(cells(root, c.leader)) == list(range(last - 7, last + 1))
-    grid = next(e for e in root.iter() if e.get("data-log-start"))
-    assert grid.get("data-log-start") == str(last - 7)
+    assert all(n.log.last_index == last for n in c.nodes.values())
+    root = parse(render_svg(c, max_log=8))
+    assert log_start(root) == last - 7
+    for i in c.nodes:
+        assert sorted(cells(root, i)) == list(range(last - 7, last + 1))
+
+
+def test_a_lagging_log_pulls_the_window_back_to_where_logs_differ():
+    c = elected(3, seed=4)
+    c.run(20)
+    lagging = follower = next(i for i in c.nodes if i != c.leader)
+    c.crash(lagging)
+    for k in range(20):
+        c.propose(("set", "k", k))
+    c.run(20)
+    short = c.nodes[follower].log.last_index
+    last = c.nodes[c.leader].log.last_index
+    assert last - short > 8
+    root = parse(render_svg(c, max_log=8))
+    start = log_start(root)
+    assert start == max(1, short - 2)
+    assert sorted(cells(root, lagging)) == list(range(start, short + 1))
+    assert sorted(cells(root, c.leader)) == list(range(start, start + 8))
+    more = [int(e.get("data-more")) for e in root.iter() if e.get("data-more")]
+    assert sorted(more) == sorted(n.log.last_index - (start + 7) for i, n in c.nodes.items() if i != lagging)
 
 
 def test_selection_is_highlighted_and_bad_selection_is_refused():
@@ -312,9 +338,9 @@ def test_the_svg_matches_the_cluster_after_any_events(actions, n):
         {i: (x.role.value, str(x.current_term), "true" if i in c.crashed else "false")
          for i, x in c.nodes.items()}
     assert sorted(messages(root)) == sorted(e.id for e in c.in_flight)
+    start = log_start(root)
     for i, x in c.nodes.items():
-        assert len(cells(root, i)) == min(x.log.last_index, 14) or \
-            max(y.log.last_index for y in c.nodes.values()) > 14
+        assert sorted(cells(root, i)) == list(range(start, min(x.log.last_index, start + 13) + 1))
 
 
 # -- tables ----------------------------------------------------------------------------

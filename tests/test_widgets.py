@@ -105,16 +105,16 @@ def test_message_buttons_act_on_the_selected_message(pair, button):
     if button == "Duplicate":
         assert w.selected_msg == mid  # the original stays selected
     else:
-        assert w.selected_msg is None and w.message_select.value is None
+        assert w.selected_msg is None and w.message_select.value == 0
 
 
 def test_message_list_offers_every_message_in_flight(pair):
     w, c, _ = pair
-    offered = [v for _, v in w.message_select.options if v is not None]
+    offered = [v for _, v in w.message_select.options if v]
     assert offered == [e.id for e in c.in_flight]
     c.partition({c.leader})
     w.refresh()
-    labels = [label for label, v in w.message_select.options if v is not None]
+    labels = [label for label, v in w.message_select.options if v]
     assert any("will be lost" in label for label in labels)
 
 
@@ -273,7 +273,7 @@ def test_bad_proposals_are_refused():
     w.cluster.timeout(1)
     w.target.value = 2
     refused(w, "Propose", "not the leader")
-    w.target.value = None
+    w.target.value = 0  # the leader
     w.key.value = "  "
     refused(w, "Propose", "key")
     w.key.value, w.value.value = "x", ""
@@ -366,6 +366,17 @@ def test_undo_in_the_past_steps_back_and_keeps_the_latest():
     assert c.fingerprint() == prints[9] and w.viewing_past
     w.buttons["Latest"].click()
     assert c.fingerprint() == prints[20]
+
+
+def test_events_made_outside_the_widget_while_in_the_past_end_the_kept_future():
+    c = rb.Cluster(3, seed=1)
+    w = ClusterWidget(c)
+    drive(w, 12)
+    w.history_slider.value = 4
+    c.timeout(2)  # typed in another cell: a different fifth event
+    w.refresh()
+    assert not w.viewing_past and w.history_slider.max == 5 and w.buttons["Latest"].disabled
+    assert calls(c)[-1] == ("timeout", {"node": 2})
 
 
 def test_a_refused_action_in_the_past_does_not_discard_the_later_events():
@@ -520,7 +531,7 @@ def test_explain_tab_filters_and_jumps_to_the_moment():
     assert len(w.explain_list.options) == min(len(c.explain()), 400)
     w.explain_node.value = 2
     labels = [label for label, _ in w.explain_list.options]
-    assert labels and all(" S2: " in label for label in labels)
+    assert labels and all(label.split("  ", 1)[1].startswith("S2 ") for label in labels)
     w.explain_kind.value = "vote"
     vote = [label for label, _ in w.explain_list.options]
     assert vote and len(vote) < len(labels) and all("vote" in label for label in vote)
