@@ -296,11 +296,12 @@ class ClusterWidget(W.VBox):
         self.last_error = text
         self._say("⚠ " + escape(text), error=True)
 
-    def _act(self, code: str, fn):
+    def _act(self, code: str, fn, describe=None):
         """Run one user action: errors become a message, success branches and redraws.
 
-        ``code`` is the Python call it stands for, shown in the status line.
-        Returns what ``fn`` returned, or None when the call was refused.
+        ``code`` is the Python call it stands for, shown in the status line with
+        the event's summary (or ``describe(result)``). Returns what ``fn``
+        returned, or None when the call was refused.
         """
         before = len(self._future._history) if self._future is not None else None
         here = len(self.cluster.history)
@@ -321,7 +322,9 @@ class ClusterWidget(W.VBox):
             self._future = None
         ev = self.cluster.history[-1] if self.cluster.history else None
         summary = ev.summary if ev is not None else ""
-        if len(self.cluster.history) - here > 1:
+        if describe is not None:
+            summary = describe(result)
+        elif len(self.cluster.history) - here > 1:
             summary = f"{len(self.cluster.history) - here} events; the last: {summary}"
         violation = self.cluster.violation
         if was_safe and violation is not None:
@@ -443,12 +446,10 @@ class ClusterWidget(W.VBox):
             self._error(exc)
             return None
         call = f"c.propose({cmd!r}{'' if node is None else f', node={node}'})"
-        p = self._act(call, lambda: self.cluster.propose(cmd, node=node))
-        if p:
-            self._say(f"<b>{escape(call)}</b>  proposal {p.id}: {escape(command_text(cmd))} at index "
-                      f"{p.index}, term {p.term} on S{p.node}; status: {self.cluster.status(p)} "
-                      f"(see the Tables tab)")
-        return p
+        return self._act(call, lambda: self.cluster.propose(cmd, node=node),
+                         lambda p: (f"proposal {p.id}: {command_text(cmd)} at index {p.index}, "
+                                    f"term {p.term} on S{p.node}; status: {self.cluster.status(p)} "
+                                    "(the Tables tab follows it)"))
 
     def do_undo(self):
         """c.undo(): revert the last event (the latest state, if you moved back, stays kept)."""
@@ -511,9 +512,10 @@ class ClusterWidget(W.VBox):
             self._quiet = False
         self._fill_explain_filters()
         self.last_error = None
-        start = "its starting state" if new.initial else "empty logs"
-        self._say(f"<b>rb.Cluster({n}, seed={seed})</b>  a new cluster from {start}; "
-                  "the widget's cluster is now widget.cluster")
+        made = f"rb.Cluster.from_state(..., seed={seed})" if new.initial else f"rb.Cluster({n}, seed={seed})"
+        start = "the same starting logs" if new.initial else "empty logs"
+        self._say(f"<b>{made}</b>  a new cluster with {start}; the widget now drives it "
+                  "(widget.cluster)")
         self.refresh()
         return new
 
