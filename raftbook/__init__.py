@@ -14,6 +14,8 @@ from .diagram import Diagram, spacetime, spacetime_svg
 from .explain import explain_text, explain_violation
 from .reasons import REASON_CODES, REASON_FAMILIES, explain_reason
 from . import scenarios
+from .exercises import grade
+from . import exercises
 
 __version__ = "0.1.0"
 
@@ -42,6 +44,7 @@ __all__ = [
     "UnknownNode", "check_safety", "reference_handlers",
     "Diagram", "REASON_CODES", "REASON_FAMILIES", "explain_reason", "explain_text",
     "explain_violation", "spacetime", "spacetime_svg", "scenarios",
+    "exercises", "grade",
     "ClusterWidget", "show", "cluster_graph", "render_svg", "logs_table", "nodes_table",
     "messages_table", "proposals_table",
 ]

@@ -5,7 +5,8 @@ sequence of actions: stretches of automatic running over a lossy,
 duplicating, reordering network, forced election timeouts, crashes,
 restarts, partitions and client proposals. The safety monitor judges every
 event. Then the network heals, every server restarts, and the cluster must
-elect a leader and commit a proposal (liveness).
+elect a leader, commit a proposal (liveness) and run on without flooding the
+network with messages.
 
 Actions name what to do, not which message id to touch, so any subsequence
 of them still replays; that is what lets :func:`ddmin` (Zeller's delta
@@ -31,7 +32,8 @@ LIVENESS_TICKS = 200
 #: Simulated ticks that minimizing one failing campaign may spend (keeps grading fast, deterministically).
 MINIMIZE_TICKS = 5_000
 CHAOS_STEPS = 30
-SUFFIX = (("heal_all",), ("await_leader",), ("await_commit",))
+STEADY_TICKS = 30
+SUFFIX = (("heal_all",), ("await_leader",), ("await_commit",), ("steady",))
 
 NO_LEADER = "Liveness (section 5.2): once the network heals and every server runs, a leader is elected"
 NO_COMMIT = "Liveness (section 5.3): a healthy cluster commits what a client proposes"
@@ -108,6 +110,8 @@ def _execute(p: Play, action: tuple) -> None:
     elif kind == "await_leader":
         p.run_until(one_leader, LIVENESS_TICKS, "electing a leader after the network healed",
                     NO_LEADER, **CALM_NET)
+    elif kind == "steady":  # a healthy cluster settles into heartbeats: no flood builds up
+        p.run_until(lambda c: False, STEADY_TICKS, **CALM_NET)
     elif kind == "await_commit":
         if c.leader is None:
             p.fail(NO_LEADER, "no leader to propose to after the network healed")
@@ -230,7 +234,7 @@ def run_campaign(name: str, fn, seed: int, n: int, steps: int = CHAOS_STEPS):
         final = replay(name, fn, n, seed, chaos + suffix, reasons=True)
     message = (f"campaign seed {seed} ({n} servers): {final.message}. The shortest failing run found has "
                f"{len(final.c.history)} events")
-    return Finding("campaigns", f"seed {seed}", final.rule, message, trace=final.c.trace(),
+    return Finding("campaigns", f"seed {seed}", final.rule, message, trace=final.trace(),
                    steps=final.steps())
 
 

@@ -8,6 +8,8 @@ replayable run handed back to the student.
 """
 from __future__ import annotations
 
+import json
+
 from ..errors import HandlerError, NotLeader, RaftbookError
 from ..roles import Role
 
@@ -133,11 +135,24 @@ class Play:
         return text + (f"; and {len(envs) - 6} more" if len(envs) > 6 else "")
 
     # -- reading ---------------------------------------------------------------------
+    def trace(self) -> dict:
+        """The run so far as plain JSON data (what a trace file holds)."""
+        return json.loads(json.dumps(self.c.trace()))
+
     def leaders(self):
         return [i for i, n in self.c.nodes.items() if n.role is Role.LEADER and i not in self.c.crashed]
 
-    def steps(self, count: int = 4) -> tuple:
-        """The reasons of the last events, as sentences (what happened just before)."""
+    def steps(self, count: int = 6) -> tuple:
+        """What happened just before, as sentences.
+
+        For a safety violation these are the steps that led to it
+        (:func:`raftbook.explain_violation`, "!" marking a step that broke a
+        rule); otherwise the reasons of the last events.
+        """
+        if self.c.violation is not None:
+            from ..explain import explain_violation
+            lines = explain_violation(self.c, last=count).splitlines()[1:]
+            return tuple(line.strip() for line in lines if line.strip())
         out = []
         for ev in reversed(self.c.history):
             for r in reversed(ev.reasons):

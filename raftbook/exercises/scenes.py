@@ -220,7 +220,7 @@ def play_scenario(scn: Scenario, name: str, fn, seed: int) -> Finding | None:
             pass
     except Stop:
         return Finding("scenarios", scn.key, p.rule, f"{scn.title}: {p.message}.",
-                       trace=p.c.trace(), steps=p.steps())
+                       trace=p.trace(), steps=p.steps())
     return None
 
 

@@ -1,0 +1,170 @@
+"""rb.grade: the report contract, replayable traces, determinism, bad input, hostile handlers."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import raftbook as rb
+from raftbook.exercises import BUGS, GRADED, HIDDEN_SEED, LAYERS, make_node
+from raftbook.exercises.campaign import run_campaign
+from raftbook.rules import reference_handlers_all
+
+REFERENCE = {name: reference_handlers_all[name] for name in GRADED}
+
+
+@pytest.mark.parametrize("name", sorted(GRADED))
+@pytest.mark.parametrize("seed", [0, HIDDEN_SEED, 5])
+def test_the_reference_rules_pass_every_layer(name, seed):
+    report = rb.grade(name, REFERENCE[name], seed=seed)
+    assert report.passed, str(report)
+    assert report.failures == [] and report.trace is None
+    assert set(report.layers) == set(LAYERS)
+    assert all(report.layers[layer].checks > 0 for layer in LAYERS)
+    assert bool(report) and "PASSED" in str(report) and "Every check passed" in str(report)
+
+
+def test_a_report_names_the_rule_and_hands_back_a_replayable_failing_run(tmp_path):
+    bug = BUGS["commit_earlier_term_by_counting"]
+    report = rb.grade(bug.handler, bug.fn)
+    assert not report.passed and not report.layer_passed("rules") and not report.layer_passed("scenarios")
+    assert report.layer_passed("campaigns")
+    text = "\n".join(report.failures)
+    assert "Figure 8" in text and "commit_index = 2" in text
+    # The rule finding carries code that reproduces it on one node.
+    rule = next(f for f in report.findings if f.layer == "rules")
+    assert rule.trace is None and "make_node(n=5, term=3" in rule.reproduce
+    ns = {"rb": rb, bug.fn.__name__: bug.fn}
+    exec(rule.reproduce.replace("rb.exercises.make_node(", "rb.exercises.make_node({%r: %s}, " %
+                                (bug.handler, bug.fn.__name__)), ns)
+    assert ns["node"].commit_index == 2  # the buggy commit, reproduced by hand
+    # The scenario finding carries a trace: replay it and see the same state.
+    trace = report.trace
+    assert trace is not None and json.loads(json.dumps(trace)) == trace
+    c = report.replay()
+    assert c.fingerprint() == trace["final"]["fingerprint"]
+    assert c.nodes[1].commit_index == 2 and c.nodes[1].current_term == 4
+    same = rb.Cluster.from_trace(trace, handlers={bug.handler: bug.fn})
+    assert same.fingerprint() == c.fingerprint()
+    path = tmp_path / "failing.json"
+    report.save_trace(path)
+    assert rb.Cluster.load_trace(path, handlers={bug.handler: bug.fn}).fingerprint() == c.fingerprint()
+
+
+def test_a_safety_finding_replays_to_the_violation_and_quotes_the_steps():
+    bug = BUGS["second_vote_in_a_term"]
+    report = rb.grade(bug.handler, bug.fn, layers=["campaigns"])
+    (finding,) = report.findings
+    assert finding.rule.startswith("Election safety")
+    assert any(step.startswith("!") and "already voted" in step for step in finding.steps)
+    c = report.replay()
+    with pytest.raises(rb.SafetyViolation) as info:
+        rb.check_safety(c)
+    assert info.value.property == "election_safety"
+    # Minimized: far shorter than the campaign it came from.
+    assert len(c.history) <= 10
+
+
+def test_grading_is_deterministic():
+    bug = BUGS["match_index_from_next_index"]
+    a = rb.grade(bug.handler, bug.fn)
+    b = rb.grade(bug.handler, bug.fn)
+    assert a.failures == b.failures
+    assert a.trace == b.trace
+
+
+def test_the_hidden_seed_shifts_the_terms_of_the_rule_cases():
+    bug = BUGS["second_vote_in_a_term"]
+    visible = rb.grade(bug.handler, bug.fn, layers="rules")
+    hidden = rb.grade(bug.handler, bug.fn, layers="rules", seed=HIDDEN_SEED)
+    assert [f.check for f in visible.findings] == [f.check for f in hidden.findings]
+    assert visible.failures != hidden.failures
+    assert "in term 2" in visible.failures[0] and "in term 3" in hidden.failures[0]
+
+
+def test_layers_can_be_chosen():
+    report = rb.grade("request_vote", REFERENCE["request_vote"], layers=["rules"])
+    assert list(report.layers) == ["rules"]
+    assert report.layer_passed("rules") and not report.layer_passed("campaigns")
+
+
+def test_the_report_renders_in_a_notebook():
+    bug = BUGS["no_back_off"]
+    report = rb.grade(bug.handler, bug.fn)
+    html = report._repr_html_()
+    assert "data-passed='false'" in html and "Back-off" in html and "rb.show(report.replay())" in html
+    assert "<script" not in html
+    ok = rb.grade("append_entries_reply", REFERENCE["append_entries_reply"], layers="rules")
+    assert "data-passed='true'" in ok._repr_html_()
+    assert repr(ok).startswith("<GradeReport append_entries_reply")
+
+
+@pytest.mark.parametrize("args, words", [
+    (("vote", REFERENCE["request_vote"]), "no grader for 'vote'"),
+    (("request_vote_reply", REFERENCE["request_vote"]), "no grader for it"),
+    (("request_vote", None), "needs the function itself"),
+    (("request_vote", REFERENCE["request_vote"](make_node(), rb.RequestVote(2, 1, 1, 0, 0))), "needs the function"),
+])
+def test_bad_input_is_a_clear_error(args, words):
+    with pytest.raises(rb.InvalidArgument, match=words):
+        rb.grade(*args)
+
+
+@pytest.mark.parametrize("kwargs", [{"layers": ["rule"]}, {"layers": []}, {"layers": 3}, {"seed": -1},
+                                    {"seed": "0"}, {"seed": True}])
+def test_bad_options_are_clear_errors(kwargs):
+    with pytest.raises(rb.RaftbookError):
+        rb.grade("request_vote", REFERENCE["request_vote"], **kwargs)
+
+
+def test_a_handler_that_raises_fails_every_layer_with_its_error():
+    def handle_request_vote(node, msg):
+        raise NotImplementedError()
+    report = rb.grade("request_vote", handle_request_vote)
+    assert not any(report.layer_passed(layer) for layer in LAYERS)
+    assert "NotImplementedError" in report.failures[0]
+    assert report.trace is not None  # the first run that called it
+
+
+def test_a_handler_that_returns_garbage_is_reported():
+    report = rb.grade("append_entries", lambda node, msg: None, layers=["rules"])
+    assert "must return a list of messages" in report.failures[0]
+
+
+def test_a_flooding_handler_is_a_finding_not_a_hang():
+    def flood(node, msg):
+        out = reference_handlers_all["append_entries_reply"](node, msg)
+        if node.role is rb.Role.LEADER:
+            out = out + [node.append_entries_for(p) for p in node.peers for _ in range(2)]
+        return out
+    finding = run_campaign("append_entries_reply", flood, seed=3, n=3)
+    assert finding is not None and finding.rule == "The network must not flood"
+    assert "messages are in flight at once" in finding.message
+
+
+def test_a_handler_that_never_elects_anyone_is_a_liveness_finding():
+    def never(node, msg):
+        if msg.term > node.current_term:
+            node.become_follower(msg.term)
+        return [rb.RequestVoteReply(node.id, msg.src, node.current_term, False)]
+    report = rb.grade("request_vote", never, layers=["campaigns"])
+    assert report.findings[0].rule.startswith("Liveness")
+    assert "leader" in report.failures[0]
+
+
+def test_make_node_builds_the_state_it_is_told():
+    node = make_node(id=2, n=5, term=4, log=[1, (2, ("set", "x", 1)), 4], commit_index=2, role="leader",
+                     match_index={1: 3})
+    assert node.peers == (1, 3, 4, 5) and node.current_term == 4 and node.log.terms() == [1, 2, 4]
+    assert node.kv == {"x": 1} and node.last_applied == 2
+    assert node.next_index == {1: 4, 3: 4, 4: 4, 5: 4} and node.match_index[1] == 3
+    assert node.leader_id == 2
+    cand = make_node(term=3, role="candidate")
+    assert cand.voted_for == 1 and cand.votes == {1}
+
+
+@pytest.mark.parametrize("kwargs", [{"id": 4}, {"n": 0}, {"role": "king"}, {"term": 1, "log": [2]},
+                                    {"log": [1], "commit_index": 2}])
+def test_make_node_rejects_impossible_states(kwargs):
+    with pytest.raises(rb.InvalidArgument):
+        make_node(**kwargs)
