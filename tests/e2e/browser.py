@@ -23,7 +23,8 @@ CHROMIUM_FLAGS = [
     "--disable-dev-shm-usage",
 ]
 
-VIEWPORT = {"width": 1400, "height": 1000}
+# Tall enough that a whole cluster widget fits on screen for its screenshot.
+VIEWPORT = {"width": 1400, "height": 1700}
 # How long one browser action may wait for the page before the test fails (ms).
 ACTION_TIMEOUT_MS = 30_000
 
@@ -40,10 +41,17 @@ def find_chromium() -> str | None:
     return None
 
 
-def launch_chromium(playwright, executable: str):
-    """Launch headless Chromium (Playwright gives it a fresh, temporary profile)."""
+def launch_chromium(playwright, executable: str, home: Path):
+    """Launch headless Chromium (Playwright gives it a fresh, temporary profile).
+
+    ``home`` stands in for the user's home, where Chromium would otherwise keep
+    its crash reports and caches.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
+               XDG_CACHE_HOME=str(home / ".cache"))
     return playwright.chromium.launch(executable_path=executable, headless=True,
-                                      chromium_sandbox=False, args=CHROMIUM_FLAGS)
+                                      chromium_sandbox=False, args=CHROMIUM_FLAGS, env=env)
 
 
 def new_student_page(browser):

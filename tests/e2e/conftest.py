@@ -104,13 +104,13 @@ def jupyter_lab(chromium_path, lab_root, artifacts_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path):
+def browser(chromium_path, tmp_path_factory):
     """One headless Chromium for the session (each test gets its own fresh context)."""
     from playwright.sync_api import sync_playwright
 
     pw = sync_playwright().start()
     try:
-        b = launch_chromium(pw, chromium_path)
+        b = launch_chromium(pw, chromium_path, tmp_path_factory.mktemp("chromium-home"))
         try:
             yield b
         finally:

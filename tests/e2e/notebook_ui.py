@@ -19,14 +19,27 @@ RUN_ALL_TIMEOUT_MS = 120_000
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
+# The status bar's kernel item ("Python 3 (ipykernel) | Idle") says Idle only once
+# the notebook is connected to a running kernel that has nothing to do. The
+# notebook's own execution indicator starts out "idle" before any kernel exists,
+# so it alone is not enough; both must say idle.
+_IDLE_JS = """
+(panel) => {
+  const nb = document.querySelector(panel);
+  const ind = nb && nb.querySelector('.jp-Notebook-ExecutionIndicator');
+  if (!ind || ind.dataset.status !== 'idle') return false;
+  const item = [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
+      .find(e => (e.title || '').startsWith('Change kernel for'));
+  return !!item && /\\|\\s*Idle\\s*$/.test(item.textContent);
+}
+"""
+
 # Settled: the kernel is idle, nothing is queued or running, and either every
 # code cell that has source ran or some output shows an error.
 _SETTLED_JS = """
 (panel) => {
+  if (!(%s)(panel)) return false;
   const nb = document.querySelector(panel);
-  if (!nb) return false;
-  const ind = nb.querySelector('.jp-Notebook-ExecutionIndicator');
-  if (!ind || ind.dataset.status !== 'idle') return false;
   const cells = [...nb.querySelectorAll('.jp-Notebook .jp-CodeCell')];
   const prompts = cells.map(c => (c.querySelector('.jp-InputArea-prompt') || {}).textContent || '');
   if (prompts.some(t => t.includes('*'))) return false;
@@ -37,7 +50,7 @@ _SETTLED_JS = """
     return src.trim() === '' || /\\[\\d+\\]/.test(prompts[i]);
   });
 }
-"""
+""" % _IDLE_JS
 
 
 def fresh_copy(src: Path, dst: Path) -> None:
@@ -83,9 +96,12 @@ class Notebook:
         return self
 
     def wait_idle(self, timeout_ms: int = ACTION_TIMEOUT_MS) -> None:
-        """Wait for the notebook's kernel status indicator to say idle."""
-        self.panel.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for(
-            state="attached", timeout=timeout_ms)
+        """Wait until the notebook is connected to its kernel and the kernel is idle."""
+        try:
+            self.page.wait_for_function(_IDLE_JS, arg=PANEL, timeout=timeout_ms)
+        except Exception as exc:
+            raise AssertionError(f"{self.relpath}: the kernel was not connected and idle within "
+                                 f"{timeout_ms / 1000:.0f} s") from exc
 
     def menu(self, *path: str) -> None:
         """Click through the main menu, e.g. menu("Run", "Run All Cells")."""
