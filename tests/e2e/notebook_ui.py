@@ -143,6 +143,12 @@ class Notebook:
                 found.append(text)
         return found
 
+    def cell_errors(self, cell) -> list[str]:
+        """Text of the error (or stderr) outputs of one cell."""
+        return cell.locator(
+            '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+        ).all_inner_texts()
+
     def assert_no_errors(self) -> None:
         errs = self.errors()
         assert not errs, f"{self.relpath} shows errors after running:\n" + "\n---\n".join(
@@ -167,6 +173,10 @@ class Notebook:
         # insert_text pastes the text at once, so the editor's auto-indent and
         # bracket closing do not rewrite what a student would have pasted.
         self.page.keyboard.insert_text(source)
+        shown = "\n".join(cell.locator(".jp-InputArea-editor .cm-line").all_inner_texts())
+        shown = shown.replace("\xa0", " ").replace("\u200b", "")
+        assert shown.strip() == source.strip(), (
+            f"the editor shows something else than what was typed:\n{shown}")
 
     def run_cell(self, cell, timeout_ms: int = RUN_ALL_TIMEOUT_MS) -> None:
         """Run one cell with Ctrl+Enter and wait until it has run."""
