@@ -208,6 +208,8 @@ class Cluster:
                 node._reasons = None
             self.nodes[i] = node
         self._net_rng = random.Random(master.getrandbits(64))
+        self._randbelow = getattr(self._net_rng, "_randbelow", None) or \
+            (lambda k, rng=self._net_rng: rng.randint(0, k - 1))
         self.now = 0
         self._flight: dict[int, Envelope] = {}
         self._next_msg_id = 1
@@ -421,24 +423,38 @@ class Cluster:
             self._event_reasons.append(Reason(self.now, m.dst, code, fields))
 
     def _deliver_env(self, env) -> str:
+        msg = env.msg
+        if self._deliver_quietly(env):
+            return f"delivered #{env.id} {_describe(msg)}"
+        if msg.dst in self.crashed:
+            return f"lost #{env.id} {_describe(msg)}: S{msg.dst} is crashed"
+        return f"lost #{env.id} {_describe(msg)}: a partition separates S{msg.src} and S{msg.dst}"
+
+    def _deliver_quietly(self, env) -> bool:
+        """Deliver (True) or lose (False) one message in flight, without describing it."""
         del self._flight[env.id]
         msg = env.msg
         if msg.dst in self.crashed:
             self._net_note("lost_crash", env)
-            return f"lost #{env.id} {_describe(msg)}: S{msg.dst} is crashed"
+            return False
         if self._group_of is not None and self._group_of[msg.src] != self._group_of[msg.dst]:
             self._net_note("lost_partition", env)
-            return f"lost #{env.id} {_describe(msg)}: a partition separates S{msg.src} and S{msg.dst}"
+            return False
         if self._event_net is not None:
             self._event_net.append((self.now, "delivered", env.id, msg, None))
-        self._step(self.nodes[msg.dst], msg)
-        return f"delivered #{env.id} {_describe(msg)}"
+        node = self.nodes[msg.dst]
+        self._after_step(node, node._step(msg))
+        return True
 
     def _tick_all(self):
         self.now += 1
+        crashed = self.crashed
         for i, node in self.nodes.items():
-            if i not in self.crashed:
-                self._after_step(node, node.tick())
+            if i not in crashed:
+                out = node.tick()
+                # Most ticks change nothing anyone watches: skip the bookkeeping then.
+                if out or node._reasons or node.log.changed_from is not None:
+                    self._after_step(node, out)
 
     def tick(self) -> Event:
         """One tick of time for every running node (messages stay in flight)."""
@@ -661,10 +677,10 @@ class Cluster:
                         self._send([env.msg])
                         self._net_note("duplicated", flight[self._next_msg_id - 1], mid)
                         stats["duplicated"] += 1
-                    if self._deliver_env(env).startswith("lost"):
-                        stats["lost"] += 1
-                    else:
+                    if self._deliver_quietly(env):
                         stats["delivered"] += 1
+                    else:
+                        stats["lost"] += 1
                 done += 1
                 if until is not None and until(self):
                     reached = True

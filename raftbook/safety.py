@@ -72,6 +72,16 @@ class SafetyMonitor:
         term = node.current_term
         is_leader = node.role is Role.LEADER
 
+        # Fast path: nothing this monitor judges has changed since the last look.
+        if log.changed_from is None and node.commit_index == self.seen_commit.get(nid, 0) \
+                and node.last_applied == self.seen_applied.get(nid, 0):
+            if is_leader:
+                if self.leaders.get(term) == nid and \
+                        self.leader_logs.get(nid) == (term, log.last_index, log.truncations):
+                    return
+            elif nid not in self.leader_logs:
+                return
+
         # Election safety and leader completeness for a newly seen leader.
         if is_leader:
             first = self.leaders.get(term)
