@@ -641,7 +641,8 @@ class Cluster:
     # ------------------------------------------------------------------ automatic mode
     def _schedule(self, env):
         lo, hi = self._run_net["latency"]
-        env.deliver_at = self.now + self._net_rng.randint(lo, hi)
+        # lo + _randbelow(hi - lo + 1) is exactly what randint(lo, hi) draws, minus two calls.
+        env.deliver_at = self.now + lo + self._randbelow(hi - lo + 1)
         heapq.heappush(self._run_due, (env.deliver_at, env.id))
 
     def _run(self, ticks, net, until=None):
