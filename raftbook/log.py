@@ -5,6 +5,14 @@ from .errors import InvalidArgument
 from .messages import Entry
 
 
+class LogIndexError(InvalidArgument, IndexError):
+    """An index outside the log (still an IndexError, as sequences raise)."""
+
+
+class LogTypeError(InvalidArgument, TypeError):
+    """A log index that is not a whole number (still a TypeError)."""
+
+
 class RaftLog:
     """A server's log of :class:`Entry` objects.
 
@@ -35,10 +43,13 @@ class RaftLog:
         """Term of the entry at ``index``; 0 for index 0, None past the end."""
         if index == 0:
             return 0
-        if 1 <= index <= len(self._entries):
-            return self._entries[index - 1].term
+        try:
+            if 1 <= index <= len(self._entries):
+                return self._entries[index - 1].term
+        except TypeError:
+            raise LogTypeError(f"log indexes are whole numbers (1 is the first entry); got {index!r}") from None
         if index < 0:
-            raise IndexError(f"log indexes start at 1 (0 means 'before the first entry'), got {index}")
+            raise LogIndexError(f"log indexes start at 1 (0 means 'before the first entry'), got {index}")
         return None
 
     def entries_from(self, index: int, limit: int | None = None) -> tuple:
@@ -66,9 +77,14 @@ class RaftLog:
 
     def __getitem__(self, index: int) -> Entry:
         if isinstance(index, slice):
-            raise TypeError("use log.entries_from(i) for a range of entries")
-        if not 1 <= index <= len(self._entries):
-            raise IndexError(f"no entry at index {index}: the log holds indexes 1..{len(self._entries)}")
+            raise LogTypeError("a log takes one index at a time: use log.entries_from(i) for a range "
+                               "of entries")
+        try:
+            inside = 1 <= index <= len(self._entries)
+        except TypeError:
+            raise LogTypeError(f"log indexes are whole numbers (1 is the first entry); got {index!r}") from None
+        if not inside:
+            raise LogIndexError(f"no entry at index {index!r}: the log holds indexes 1..{len(self._entries)}")
         return self._entries[index - 1]
 
     def __iter__(self):
