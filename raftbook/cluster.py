@@ -16,7 +16,7 @@ from typing import Any
 from .config import Config
 from .errors import (HandlerError, InvalidArgument, InvalidState, NotLeader, RaftbookError,
                      UnknownMessage, UnknownNode)
-from .kv import validate_command
+from .kv import apply_command, validate_command
 from .messages import Entry, command_to_json
 from .node import RaftNode, _is_int
 from .roles import Role
@@ -617,6 +617,11 @@ class Cluster:
         """"committed", "pending" or "lost" (a different entry committed there, or no log holds it)."""
         self._check_proposal(proposal)
         idx, term = proposal.index, proposal.term
+        # Committed stays committed, even after every server that knew restarted
+        # (commit_index is volatile): the monitor remembers what it saw committed.
+        seen = None if self._monitor is None else self._monitor.committed.get(idx)
+        if seen is not None:
+            return "committed" if seen[0] == term else "lost"
         for node in self.nodes.values():
             if node.commit_index >= idx:
                 t = node.log.term_at(idx)
@@ -633,9 +638,18 @@ class Cluster:
         if st != "committed":
             raise InvalidState(f"proposal {proposal.id} ({proposal.command!r}) is {st}, so it has no "
                                "result; run the cluster until it commits (c.status(p) == 'committed')")
+        idx, term = proposal.index, proposal.term
         for node in self.nodes.values():
-            if node.last_applied >= proposal.index and node.log.term_at(proposal.index) == proposal.term:
-                return node.results[proposal.index]
+            if node.last_applied >= idx and node.log.term_at(idx) == term:
+                return node.results[idx]
+        # No state machine holds it now (restarts rebuild them): the answer is that of
+        # applying the committed prefix 1..idx, which any log holding the entry has.
+        for node in self.nodes.values():
+            if node.log.term_at(idx) == term:
+                kv, out = {}, None
+                for e in node.log.entries_from(1, idx):
+                    out = apply_command(kv, e.command)
+                return out
         raise InvalidState(f"proposal {proposal.id} is committed but no server has applied it yet")
 
     # ------------------------------------------------------------------ automatic mode
