@@ -282,3 +282,20 @@ def test_monitor_and_reasons_can_be_switched_off():
 def test_repr_names_roles_and_terms():
     c = scenarios.partition_two_leaders()
     assert "S1:L1" in repr(c) and "S3:L2" in repr(c)
+
+
+def test_committed_stays_committed_after_the_only_knowing_server_restarts():
+    c = rb.Cluster(n=3, seed=0)
+    elect(c, 1)
+    scenarios.deliver_all(c)
+    p = c.propose(("set", "x", 1))
+    g = c.propose(("get", "x"))
+    scenarios.deliver_all(c)          # S1 commits both; S2 and S3 hold them, not yet told
+    assert c.nodes[2].commit_index < g.index
+    assert (c.status(p), c.result(p), c.result(g)) == ("committed", 1, 1)
+    c.crash(1)
+    c.restart(1)                      # S1 forgets its commit_index (volatile)
+    assert all(n.commit_index < g.index for n in c.nodes.values())
+    assert (c.status(p), c.result(p), c.status(g), c.result(g)) == ("committed", 1, "committed", 1)
+    c.undo()                          # before the restart: the same answers
+    assert c.status(g) == "committed" and c.result(g) == 1

@@ -92,3 +92,15 @@ def test_equality_and_export_round_trip():
     assert copy == log and copy.truncations == 1
     assert log != log_of(1, 2, 3)
     assert "1:t1" in repr(log)
+
+
+def test_bad_indexes_are_raftbook_errors_too():
+    log = log_of(1, 2)
+    for call in (lambda: log[0], lambda: log[9], lambda: log.term_at(-1)):
+        with pytest.raises(rb.RaftbookError):
+            call()
+    for call in (lambda: log["1"], lambda: log.term_at("1"), lambda: log[1:2]):
+        with pytest.raises(rb.InvalidArgument, match="one index|whole numbers"):
+            call()
+        with pytest.raises(TypeError):
+            call()
