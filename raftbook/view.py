@@ -294,7 +294,11 @@ def _banner(out, violation, width):
         out.append(f'<g data-safety="violated" data-property="{prop}"><rect x="0" y="0" '
                    f'width="{width}" height="{BANNER_H}" fill="#ffc9c9"/><text x="10" y="19" '
                    f'font-size="13" font-weight="bold" fill="#8b0000">Safety violated: '
-                   f'{prop.replace("_", " ")}<title>{text}</title></text></g>')
+                   f'{escape(_clip(str(violation), 120))}<title>{text}</title></text></g>')
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 def _server(out, i, a, x, y, selected, is_top_leader):
@@ -349,8 +353,6 @@ def _server(out, i, a, x, y, selected, is_top_leader):
     else:
         line1 = "no vote" if vote is None else f"voted S{vote}"
     line2 = "" if (crashed or left is None) else f"timer {left}"
-    if role != "candidate" and vote is not None and not crashed and role == "leader":
-        line2 = ""
     out.append(f'<text x="{x}" y="{y + NODE_R + 18}" text-anchor="middle" font-size="11" '
                f'fill="#212529">{line1}</text>')
     if line2:

@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import raftbook as rb
-from raftbook.roles import Role
 from raftbook.tables import logs_table, messages_table, nodes_table, proposals_table
 from raftbook.view import cluster_graph, layout, message_label, render_html, render_svg
 

@@ -301,7 +301,7 @@ def test_the_picture_and_details_follow_the_selection(pair):
     for field in ("current_term", "voted_for", "log", "commit_index", "last_applied", "next_index",
                   "match_index", "election_timeout"):
         assert field in details
-    assert f"Server S3" in details and f"Message #{env.id}" in details
+    assert "Server S3" in details and f"Message #{env.id}" in details
     for field in ("prev_log_index", "prev_log_term", "entries", "leader_commit", "sent_at"):
         assert field in details
     assert str(node.commit_index) in details
