@@ -11,6 +11,7 @@ import asyncio
 import importlib.util
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import nbformat
@@ -39,9 +40,14 @@ ANSWERS = {
 
 
 def _load(name: str, path: Path):
+    """Import a module from a file without leaving __pycache__ next to it."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    before, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = before
     return module
 
 
