@@ -16,6 +16,10 @@ from .reasons import REASON_CODES, REASON_FAMILIES, explain_reason
 from . import scenarios
 from .exercises import grade
 from . import exercises
+from .explore import ExploreResult, explore
+from .campaigns import CampaignResult, campaign
+from .linearizability import LinearizabilityResult, Operation, check_linearizability
+from .clients import Clients
 
 __version__ = "0.1.0"
 
@@ -45,6 +49,8 @@ __all__ = [
     "Diagram", "REASON_CODES", "REASON_FAMILIES", "explain_reason", "explain_text",
     "explain_violation", "spacetime", "spacetime_svg", "scenarios",
     "exercises", "grade",
+    "explore", "ExploreResult", "campaign", "CampaignResult", "check_linearizability",
+    "LinearizabilityResult", "Operation", "Clients",
     "ClusterWidget", "show", "cluster_graph", "render_svg", "logs_table", "nodes_table",
     "messages_table", "proposals_table",
 ]

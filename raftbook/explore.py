@@ -288,37 +288,44 @@ def materialize(setup: dict, events) -> Cluster:
 
 # ----------------------------------------------------------------------------- progress
 class _Progress:
-    """A progress line: an ipywidgets bar in a notebook, a text line elsewhere."""
+    """A progress line: an ipywidgets bar in a notebook, a text line on stderr elsewhere."""
 
-    def __init__(self, mode, max_depth):
+    def __init__(self, mode, total, label):
         self.mode = mode
         self.last = 0.0
         self.widget = None
         if mode == "widget":
             import ipywidgets as w
             from IPython.display import display
-            self.bar = w.IntProgress(min=0, max=max_depth or 1, description="depth")
-            self.label = w.HTML()
-            self.widget = w.HBox([self.bar, self.label])
+            self.bar = w.IntProgress(min=0, max=total or 1, description=label)
+            self.text = w.HTML()
+            self.widget = w.HBox([self.bar, self.text])
             display(self.widget)
 
-    def update(self, depth, states, distinct, frontier, t0, force=False):
+    def update(self, value, text, force=False):
         now = time.perf_counter()
         if not force and now - self.last < 0.25:
             return
         self.last = now
-        rate = distinct / (now - t0) if now > t0 else 0.0
-        text = (f"depth {depth}: {states:,} states, {distinct:,} distinct, "
-                f"{frontier:,} to expand, {rate:,.0f} distinct/s")
         if self.widget is not None:
-            self.bar.value = min(depth, self.bar.max)
-            self.label.value = text
+            self.bar.value = min(value, self.bar.max)
+            self.text.value = text
         elif self.mode == "text":
             print("\r" + text, end="", file=sys.stderr, flush=True)
 
     def close(self):
         if self.mode == "text":
             print(file=sys.stderr, flush=True)
+
+
+def progress_bar(progress, total, label):
+    """A :class:`_Progress` for ``progress`` (None: a widget in notebooks, else nothing)."""
+    if progress not in (None, True, False, "text", "widget"):
+        raise InvalidArgument(f"progress is None (auto), True, False, 'text' or 'widget'; got {progress!r}")
+    mode = ("widget" if _in_notebook() else False) if progress is None else progress
+    if mode is True:
+        mode = "widget" if _in_notebook() else "text"
+    return _Progress(mode, total, label) if mode else None
 
 
 def _in_notebook() -> bool:
@@ -811,8 +818,6 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
         goal_fn = goal
     else:
         raise InvalidArgument(f"goal is a name from {sorted(GOALS)} or a function; got {goal!r}")
-    if progress not in (None, True, False, "text", "widget"):
-        raise InvalidArgument(f"progress is None (auto), True, False, 'text' or 'widget'; got {progress!r}")
     if initial is not None and not isinstance(initial, dict):
         raise InvalidArgument(f"initial maps server ids to state dicts, as Cluster.from_state "
                               f"takes; got {type(initial).__name__}")
@@ -834,16 +839,20 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
               "max_depth": max_depth, "values": len(commands), "max_entries": max_entries}
     result = ExploreResult(n, bounds, tuple(e for e in EVENT_KINDS if e in kinds), use_sym, note,
                            goal=goal_name, _setup=search.setup)
-    mode = ("widget" if _in_notebook() else False) if progress is None else progress
-    if mode is True:
-        mode = "widget" if _in_notebook() else "text"
-    bar = _Progress(mode, max_depth) if mode else None
+    bar = progress_bar(progress, max_depth, "depth")
     try:
         _bfs(search, result, max_depth, max_states, bar)
     finally:
         if bar is not None:
             bar.close()
     return result
+
+
+def _report(bar, depth, states, distinct, frontier, t0, force=False):
+    elapsed = time.perf_counter() - t0
+    rate = distinct / elapsed if elapsed > 0 else 0.0
+    bar.update(depth, f"depth {depth}: {states:,} states, {distinct:,} distinct, {frontier:,} to "
+                      f"expand, {rate:,.0f} distinct/s", force)
 
 
 def _bfs(search, result, max_depth, max_states, bar):
@@ -900,7 +909,7 @@ def _bfs(search, result, max_depth, max_states, bar):
             if found is not None:
                 break
             if bar is not None:
-                bar.update(depth + 1, states, len(seen), len(nxt), t0)
+                _report(bar, depth + 1, states, len(seen), len(nxt), t0)
             if len(seen) >= max_states:
                 stopped = f"stopped at max_states={max_states:,}"
                 break
@@ -916,7 +925,7 @@ def _bfs(search, result, max_depth, max_states, bar):
     result.states, result.distinct, result.out_of_bounds = states, len(seen), out_of_bounds
     result.depth = max(depth, 0)
     if bar is not None:
-        bar.update(result.depth, states, len(seen), 0, t0, force=True)
+        _report(bar, result.depth, states, len(seen), 0, t0, force=True)
     if found is None:
         return
     idx, code, what, payload = found
