@@ -32,7 +32,7 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        if here in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
 
 
@@ -68,9 +68,10 @@ def chromium_path():
 @pytest.fixture(scope="session")
 def artifacts_dir():
     """Where screenshots and the server log go (git-ignored); emptied at the start of a run."""
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ARTIFACTS.mkdir(parents=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.iterdir():  # files only: another run may be writing here too
+        if old.is_file():
+            old.unlink(missing_ok=True)
     global _artifacts_written
     _artifacts_written = True
     print(f"\nend-to-end screenshots and logs go to {ARTIFACTS}")
@@ -134,6 +135,7 @@ def page(request, browser, jupyter_lab, artifacts_dir):
                 pg.screenshot(path=str(stem.with_suffix(".png")), full_page=True)
             except Exception as exc:  # the page may be gone; the log still helps
                 console.append(f"(screenshot failed: {exc})")
+            stem.parent.mkdir(parents=True, exist_ok=True)
             stem.with_suffix(".console.txt").write_text("\n".join(console), encoding="utf-8")
         context.close()
         jupyter_lab.shutdown_sessions()

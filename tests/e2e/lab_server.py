@@ -116,8 +116,20 @@ class JupyterLabServer:
         return env
 
     # ------------------------------------------------------------------ life cycle
-    def start(self) -> None:
-        """Start the server and wait until its REST API answers."""
+    def start(self, attempts: int = 3) -> None:
+        """Start the server and wait until its REST API answers.
+
+        The free port is chosen just before the server binds it; if something
+        else took it meanwhile, the server exits at once and we try another.
+        """
+        for _ in range(attempts):
+            if self._start_once():
+                return
+        raise RuntimeError(f"JupyterLab found its port taken {attempts} times in a row; is "
+                           f"something opening ports fast on 127.0.0.1? Its log: {self.log_path}")
+
+    def _start_once(self) -> bool:
+        """One start; False if the port was taken under us (the caller retries)."""
         self.port = free_loopback_port()
         env = self._write_config()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,15 +141,20 @@ class JupyterLabServer:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with code {self.proc.returncode} while "
-                                   f"starting; its log is {self.log_path}:\n{self.log_tail()}")
+                code = self.proc.returncode
+                tail = self.log_tail()
+                self.stop()
+                if "already in use" in tail:
+                    return False
+                raise RuntimeError(f"JupyterLab exited with code {code} while starting; its "
+                                   f"log is {self.log_path}:\n{tail}")
             if self._answers():
-                return
+                return True
             if time.monotonic() > deadline:
+                tail = self.log_tail()
                 self.stop()
                 raise RuntimeError(f"JupyterLab did not answer on {self.url} within "
-                                   f"{START_TIMEOUT_S} s; its log is {self.log_path}:\n"
-                                   f"{self.log_tail()}")
+                                   f"{START_TIMEOUT_S} s; its log is {self.log_path}:\n{tail}")
             time.sleep(0.2)  # polling the server's own status, not waiting for the page
 
     def _answers(self) -> bool:
@@ -182,7 +199,8 @@ class JupyterLabServer:
             except ProcessLookupError:
                 pass
         if proc is not None:
-            try:  # a kernel that outlived the server is still in the group
+            try:  # a kernel that outlived the server is still in its process group
+                os.killpg(proc.pid, 0)
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass

@@ -3,7 +3,8 @@
 The student opens a released assignment, runs the self-grading cell while
 the solution cell still holds the stub and sees it fail, pastes a solution
 into the solution cell, runs it and the self-grading cell again and sees the
-pass message, then runs the autograder's test cells and sees them pass.
+pass message, runs the autograder's test cells and sees them pass, and
+finally clicks nbgrader's Validate button and reads its success message.
 
 The solution typed in is the instructor's, taken from the assignment's source
 notebook (between nbgrader's BEGIN/END SOLUTION markers), so the test follows
@@ -20,6 +21,8 @@ from .notebook_ui import Notebook
 RELEASE = REPO_ROOT / "course" / "release"
 SOURCE = REPO_ROOT / "course" / "source"
 ASSIGNMENT = "A1"
+# nbgrader validates by running the whole notebook on the server (ms).
+VALIDATE_TIMEOUT_MS = 180_000
 
 
 def _nbgrader(cell) -> dict:
@@ -90,4 +93,13 @@ def test_assignment_solved_and_graded_in_the_browser(page, jupyter_lab, artifact
         cell = nb.cell(k)
         nb.run_cell(cell)
         assert not nb.cell_errors(cell), f"graded cell {k} failed:\n{nb.cell_errors(cell)}"
-    nb.screenshot(artifacts_dir / "assignment-graded.png")
+
+    # nbgrader's Validate button (what a student clicks before submitting) saves
+    # the notebook and runs it on the server: every test passes.
+    nb.page.get_by_role("button", name="Validate", exact=True).click()
+    dialog = nb.page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=VALIDATE_TIMEOUT_MS)
+    assert "Success! Your notebook passes all the tests." in dialog.inner_text(), dialog.inner_text()
+    nb.screenshot(artifacts_dir / "assignment-validated.png")
+    dialog.get_by_role("button", name="Ok").click()
+    dialog.wait_for(state="detached")
