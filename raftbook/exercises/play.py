@@ -23,6 +23,9 @@ SAFETY_RULES = {
 }
 
 
+#: Messages delivered per server per tick above which a run counts as flooding.
+RATE_CAP = 8
+
 #: Reasons too routine to quote as "what happened just before".
 _DULL = frozenset({"heartbeat_sent", "applied", "leader_recognised"})
 
@@ -36,9 +39,11 @@ class Play:
 
     def __init__(self, cluster, flood_cap: int | None = None):
         self.c = cluster
-        self.flood_cap = flood_cap or 60 * cluster.n
+        self.flood_cap = flood_cap or 40 * cluster.n
         self.rule: str | None = None
         self.message: str | None = None
+        self.delivered = 0  # messages delivered so far (for the message-rate cap)
+        self._counted = len(cluster.history)
 
     # -- failing -------------------------------------------------------------------
     def fail(self, rule: str, message: str):
@@ -50,11 +55,22 @@ class Play:
         v = self.c.violation
         if v is not None:
             self.fail(SAFETY_RULES.get(v.property, v.property), str(v))
-        if len(self.c._flight) > self.flood_cap:
+        c = self.c
+        if len(c._flight) > self.flood_cap:
             self.fail("The network must not flood",
-                      f"{len(self.c._flight)} messages are in flight at once (the cap is {self.flood_cap}): "
+                      f"{len(c._flight)} messages are in flight at once (the cap is {self.flood_cap}): "
                       "a handler sends messages faster than they are answered (does it reply to replies, "
                       "or resend on every message?)")
+        history = c.history
+        for ev in history[self._counted:]:
+            self.delivered += 1 if ev.kind == "deliver" else (ev.stats or {}).get("delivered", 0)
+        self._counted = len(history)
+        allowed = RATE_CAP * c.n * max(c.now, 20)
+        if self.delivered > allowed:
+            self.fail("The network must not flood",
+                      f"{self.delivered} messages were delivered in {c.now} ticks, more than {RATE_CAP} per "
+                      f"server per tick (a healthy cluster needs about one): messages keep bouncing "
+                      "between servers (does the leader retry the same request forever, or answer replies?)")
 
     def expect(self, cond, rule: str, message: str):
         if not cond:

@@ -24,6 +24,10 @@ LAYER_TITLES = {
 }
 
 
+#: How many findings print in full (a function that is not written yet fails every check).
+SHOWN = 5
+
+
 @dataclass
 class Finding:
     """One thing the grader saw go wrong.
@@ -147,8 +151,11 @@ class GradeReport:
 
     def __str__(self):
         lines = [self.summary()]
-        for k, f in enumerate(self.findings, 1):
+        findings = self.findings
+        for k, f in enumerate(findings[:SHOWN], 1):
             lines.append(f"{k}. {f}")
+        if len(findings) > SHOWN:
+            lines.append(f"... and {len(findings) - SHOWN} more findings (report.failures lists them all).")
         if self.passed:
             lines.append("Every check passed.")
         return "\n".join(lines)

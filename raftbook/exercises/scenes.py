@@ -51,7 +51,7 @@ def split_vote(handlers, seed):
     p.expect(not p.leaders(), SPLIT,
              f"S1 and S2 each have 2 of the 4 votes of term 1 (3 are needed), yet "
              + " and ".join(f"S{i}" for i in p.leaders()) + " became leader")
-    p.run_until(one_leader, 400, "a leader elected after the split vote", SPLIT)
+    p.run_until(one_leader, 250, "a leader elected after the split vote", SPLIT)
 
 
 def figure7(handlers, seed):
@@ -84,7 +84,7 @@ def figure7(handlers, seed):
                  f"10) its vote in term 8, but it {'granted' if env.msg.vote_granted else 'refused'} it")
     p.settle(until=lambda c: c.nodes[1].role is Role.LEADER, what="S1 becoming leader")
     p.do("propose", ("set", "figure", 7))
-    p.run_until(converged, 300, "every follower's log matching S1's, all committed", CONVERGE, **_CAMPAIGN_NET)
+    p.run_until(converged, 150, "every follower's log matching S1's, all committed", CONVERGE, **_CAMPAIGN_NET)
 
 
 def figure8(handlers, seed):
@@ -116,7 +116,7 @@ def figure8(handlers, seed):
              what="S5 winning term 5 with votes from S3 and S4")
     p.settle()
     p.do("restart", 1)
-    p.run_until(converged, 300, "every log matching S5's after S1 restarted", CONVERGE, **_CAMPAIGN_NET)
+    p.run_until(converged, 150, "every log matching S5's after S1 restarted", CONVERGE, **_CAMPAIGN_NET)
 
 
 def partition_heals(handlers, seed):
@@ -124,7 +124,7 @@ def partition_heals(handlers, seed):
     c = Cluster(5, seed=seed, handlers=handlers)
     p = Play(c)
     yield p
-    p.run_until(one_leader, 400, "a first leader being elected", ELECT, **_CAMPAIGN_NET)
+    p.run_until(one_leader, 250, "a first leader being elected", ELECT, **_CAMPAIGN_NET)
     old = c.leader
     x = p.do("propose", ("set", "x", 1))
     p.run_until(lambda c: c.status(x) == "committed" and converged(c), 200,
@@ -133,7 +133,7 @@ def partition_heals(handlers, seed):
     rest = set(c.nodes) - {old, buddy}
     p.do("partition", {old, buddy}, rest)
     y = p.do("propose", ("set", "y", 2), node=old)
-    p.run_until(lambda c: any(c.nodes[i].role is Role.LEADER for i in rest), 400,
+    p.run_until(lambda c: any(c.nodes[i].role is Role.LEADER for i in rest), 250,
                 f"a new leader elected among {sorted(rest)}", ELECT, **_CAMPAIGN_NET)
     new = next(i for i in rest if c.nodes[i].role is Role.LEADER)
     z = p.do("propose", ("set", "z", 3), node=new)
@@ -142,7 +142,7 @@ def partition_heals(handlers, seed):
     p.expect(c.nodes[old].commit_index < y.index or c.nodes[old].log.term_at(y.index) != y.term, HEAL,
              f"S{old}, cut off with S{buddy} only, committed y=2 (index {y.index}) without a majority")
     p.do("heal")
-    p.run_until(lambda c: one_leader(c) and converged(c), 400,
+    p.run_until(lambda c: one_leader(c) and converged(c), 250,
                 "one leader and every log the same after healing", HEAL, **_CAMPAIGN_NET)
     p.expect(c.status(y) == "lost", HEAL,
              f"y=2, proposed to S{old} while it was cut off, should be replaced (status 'lost') but is "
@@ -157,7 +157,7 @@ def crash_after_submit(handlers, seed):
     c = Cluster(5, seed=seed, handlers=handlers)
     p = Play(c)
     yield p
-    p.run_until(lambda c: one_leader(c) and converged(c), 400, "a first leader being elected", ELECT,
+    p.run_until(lambda c: one_leader(c) and converged(c), 250, "a first leader being elected", ELECT,
                 **_CAMPAIGN_NET)
     old = c.leader
     p.settle()
@@ -172,7 +172,7 @@ def crash_after_submit(handlers, seed):
              f"S{old}, leader of term {leader.current_term}, knows index {k.index} (its own term) is on "
              f"S{old}, S{f1} and S{f2}, a majority of five, yet its commit_index is {leader.commit_index}")
     p.do("crash", old)
-    p.run_until(lambda c: c.leader is not None and c.leader != old, 400,
+    p.run_until(lambda c: c.leader is not None and c.leader != old, 250,
                 "a new leader elected after the crash", ELECT, **_CAMPAIGN_NET)
     new = c.leader
     p.expect(c.nodes[new].log.term_at(k.index) == k.term, COMMIT,
@@ -183,11 +183,11 @@ def crash_after_submit(handlers, seed):
         if env.msg.src == new:
             p.do("drop", env.id)
     p.do("restart", old)
-    p.run_until(lambda c: c.leader is not None and c.leader != new, 400,
+    p.run_until(lambda c: c.leader is not None and c.leader != new, 250,
                 f"a leader elected after S{new} crashed too", ELECT, **_CAMPAIGN_NET)
     later = p.do("propose", ("set", "k", 3))
     p.do("restart", new)
-    p.run_until(lambda c: c.status(later) == "committed" and converged(c), 400,
+    p.run_until(lambda c: c.status(later) == "committed" and converged(c), 250,
                 "k=3 committed and every log the same", CONVERGE, **_CAMPAIGN_NET)
     p.expect(c.status(lost) == "lost", CONVERGE,
              f"k=2 reached only S{new}'s log before it crashed; it should be replaced ('lost'), but is "
