@@ -5,6 +5,9 @@ from a temporary root; headless Debian Chromium, driven by Playwright, opens
 them as a student would. Nothing here reads or writes the user's home: the
 server gets its own config, data, runtime, settings and workspace directories.
 
+The server and the browser live as long as this package's tests run (package
+scope), so they are gone before the rest of the suite goes on.
+
 Every test in this folder carries the ``e2e`` marker, so the suite can be run
 alone (``pytest -m e2e``) or left out (``pytest -m "not e2e"``).
 """
@@ -65,7 +68,7 @@ def chromium_path():
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def artifacts_dir():
     """Where screenshots and the server log go (git-ignored); emptied at the start of a run."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -78,7 +81,7 @@ def artifacts_dir():
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab_root(tmp_path_factory):
     """The server's root directory: copies of the notebooks under test, never the originals."""
     root = tmp_path_factory.mktemp("lab-root")
@@ -92,7 +95,7 @@ def lab_root(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def jupyter_lab(chromium_path, lab_root, artifacts_dir, tmp_path_factory):
     """A running JupyterLab on 127.0.0.1 with no token; stopped (kernels too) at the end."""
     home = tmp_path_factory.mktemp("lab-home")
@@ -104,7 +107,7 @@ def jupyter_lab(chromium_path, lab_root, artifacts_dir, tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_path, tmp_path_factory):
     """One headless Chromium for the session (each test gets its own fresh context)."""
     from playwright.sync_api import sync_playwright
