@@ -23,16 +23,13 @@ from ..roles import Role
 from .play import Play, Stop, converged, one_leader
 from .report import Finding, LayerResult
 
-#: Short timeouts make elections (and so trouble) frequent; heartbeats stay well inside them.
-CONFIG = Config(election_timeout=(6, 12), heartbeat_interval=2)
-#: The faulty network of the chaos phase, and the healthy one of the liveness phase.
-CHAOS_NET = dict(latency=(1, 5), drop_rate=0.1, duplicate_rate=0.1)
+#: The healthy network of the liveness phase (each campaign's faulty one comes from its Profile).
 CALM_NET = dict(latency=(1, 2))
 LIVENESS_TICKS = 200
 #: Simulated work (ticks plus deliveries) that minimizing one failing campaign may spend: it
 #: keeps grading fast, deterministically, even for a handler that keeps the network busy.
-MINIMIZE_WORK = 20_000
-CHAOS_STEPS = 30
+MINIMIZE_WORK = 12_000
+CHAOS_STEPS = 50
 STEADY_TICKS = 30
 SUFFIX = (("heal_all",), ("await_leader",), ("await_commit",), ("steady",))
 
@@ -40,48 +37,74 @@ NO_LEADER = "Liveness (section 5.2): once the network heals and every server run
 NO_COMMIT = "Liveness (section 5.3): a healthy cluster commits what a client proposes"
 
 
-def _choose(rng: random.Random, c: Cluster, counter: list) -> tuple:
+class Profile:
+    """What one campaign stresses, drawn from its seed.
+
+    Swarm testing: each campaign leaves some faults out and leans on others,
+    which finds more than one mix used everywhere. Election timeouts are short
+    (6-12 ticks, heartbeats every 2) so elections, and trouble, are frequent;
+    some campaigns send one entry per AppendEntries, so logs catch up slowly.
+    """
+
+    def __init__(self, seed: int):
+        rng = random.Random(seed * 7919 + 17)
+        max_entries = rng.choice((None, None, 1))
+        # One entry per AppendEntries makes a leader send again on each success, so duplicated
+        # replies multiply requests; keep duplication light there.
+        dup = (0.0, 0.05) if max_entries else (0.0, 0.1, 0.3)
+        self.net = dict(latency=(1, rng.choice((2, 4, 8))), drop_rate=rng.choice((0.0, 0.1, 0.2)),
+                        duplicate_rate=rng.choice(dup))
+        self.config = Config(election_timeout=(6, 12), heartbeat_interval=2, max_entries=max_entries)
+        self.weights = {"run": 8, "propose": rng.choice((3, 6, 10)),
+                        "timeout": rng.choice((0, 2, 4)), "crash": rng.choice((0, 1, 2)),
+                        "restart": 2, "partition": rng.choice((0, 2, 3)), "heal": rng.choice((1, 2))}
+
+
+def _choose(rng: random.Random, c: Cluster, counter: list, profile: Profile) -> tuple:
     """One random action that makes sense in the cluster's current state.
 
     Clients propose to every server that believes it leads (a stale leader cut
     off by a partition too), so logs diverge the way Figures 7 and 8 show.
     """
     n = c.n
+    w = profile.weights
     running = c.running
-    options = [(8, ("run", rng.randint(1, 4)))]
+    options = [(w["run"], ("run", rng.randint(1, 4)))]
     followers = [i for i in running if c.nodes[i].role is not Role.LEADER]
     if followers:
-        options.append((2, ("timeout", rng.choice(followers))))
+        options.append((w["timeout"], ("timeout", rng.choice(followers))))
     if len(c.crashed) < (n - 1) // 2 and running:
-        options.append((1, ("crash", rng.choice(running))))
+        options.append((w["crash"], ("crash", rng.choice(running))))
     if c.crashed:
-        options.append((2, ("restart", rng.choice(sorted(c.crashed)))))
+        options.append((w["restart"], ("restart", rng.choice(sorted(c.crashed)))))
     if c.groups is None and n > 2:
         ids = list(c.nodes)
         rng.shuffle(ids)
         cut = rng.randint(1, n - 1)
-        options.append((2, ("partition", (tuple(sorted(ids[:cut])), tuple(sorted(ids[cut:]))))))
+        options.append((w["partition"], ("partition", (tuple(sorted(ids[:cut])), tuple(sorted(ids[cut:]))))))
     else:
-        options.append((1, ("heal",)))
+        options.append((w["heal"], ("heal",)))
     leaders = [i for i in running if c.nodes[i].role is Role.LEADER]
     if leaders:
         counter[0] += 1
-        options.append((5, ("propose", ("set", f"k{rng.randint(0, 3)}", counter[0]), rng.choice(leaders))))
-    total = sum(w for w, _ in options)
+        options.append((w["propose"], ("propose", ("set", f"k{rng.randint(0, 3)}", counter[0]),
+                                       rng.choice(leaders))))
+    options = [(wt, a) for wt, a in options if wt > 0]
+    total = sum(wt for wt, _ in options)
     r = rng.uniform(0, total)
-    for w, action in options:
-        r -= w
+    for wt, action in options:
+        r -= wt
         if r <= 0:
             return action
     return options[-1][1]
 
 
-def _execute(p: Play, action: tuple) -> None:
+def _execute(p: Play, action: tuple, net=None) -> None:
     """Carry out one action; an action that no longer fits the state is skipped."""
     c = p.c
     kind = action[0]
     if kind == "run":
-        _run(p, action[1])
+        _run(p, action[1], net)
     elif kind == "timeout":
         i = action[1]
         if i not in c.crashed and c.nodes[i].role is not Role.LEADER:
@@ -142,11 +165,11 @@ def _await_commit(p: Play) -> None:
                    f"and applied on every server within {LIVENESS_TICKS} ticks of a healthy network")
 
 
-def _run(p: Play, ticks: int) -> None:
+def _run(p: Play, ticks: int, net) -> None:
     cap = p.flood_cap
     flight = p.c._flight
     try:
-        p.c.run_until(lambda c: len(flight) > cap or c.violation is not None, ticks, **CHAOS_NET)
+        p.c.run_until(lambda c: len(flight) > cap or c.violation is not None, ticks, **net)
     except HandlerError as exc:
         p.fail("Handlers must return a list of messages without raising", str(exc))
     p.check()
@@ -159,11 +182,12 @@ def _work(c: Cluster) -> int:
 
 def replay(name: str, fn, n: int, seed: int, actions, reasons: bool = False) -> Play:
     """Carry out ``actions`` on a fresh cluster; ``play.rule`` is set if it failed."""
-    c = Cluster(n, seed=seed, config=CONFIG, handlers={name: fn}, record_reasons=reasons)
+    profile = Profile(seed)
+    c = Cluster(n, seed=seed, config=profile.config, handlers={name: fn}, record_reasons=reasons)
     p = Play(c)
     try:
         for a in actions:
-            _execute(p, a)
+            _execute(p, a, profile.net)
     except Stop:
         pass
     return p
@@ -202,16 +226,17 @@ def ddmin(items: list, fails, budget: int) -> list:
 def run_campaign(name: str, fn, seed: int, n: int, steps: int = CHAOS_STEPS):
     """One seeded campaign; returns None or a Finding with the shortest failing run found."""
     rng = random.Random(seed)
-    c = Cluster(n, seed=seed, config=CONFIG, handlers={name: fn}, record_reasons=False)
+    profile = Profile(seed)
+    c = Cluster(n, seed=seed, config=profile.config, handlers={name: fn}, record_reasons=False)
     p = Play(c)
     chaos: list = []
     counter = [0]
     in_chaos = True
     try:
         for _ in range(steps):
-            action = _choose(rng, c, counter)
+            action = _choose(rng, c, counter, profile)
             chaos.append(action)
-            _execute(p, action)
+            _execute(p, action, profile.net)
         in_chaos = False
         for action in SUFFIX:
             _execute(p, action)

@@ -39,7 +39,7 @@ class Play:
 
     def __init__(self, cluster, flood_cap: int | None = None):
         self.c = cluster
-        self.flood_cap = flood_cap or 40 * cluster.n
+        self.flood_cap = flood_cap or 100 * cluster.n
         self.rule: str | None = None
         self.message: str | None = None
         self.delivered = 0  # messages delivered so far (for the message-rate cap)
