@@ -169,15 +169,26 @@ class Play:
             from ..explain import explain_violation
             lines = explain_violation(self.c, last=count).splitlines()[1:]
             return tuple(line.strip() for line in lines if line.strip())
-        out = []
+        out = []  # [time, sentence, repeats], newest first
         for ev in reversed(self.c.history):
             for r in reversed(ev.reasons):
                 if r.code in _DULL:
                     continue
-                out.append(f"t={r.time}: {r.sentence()}")
+                sentence = r.sentence()
+                if out and out[-1][1] == sentence:
+                    out[-1][0] = r.time
+                    out[-1][2] += 1
+                    continue
                 if len(out) >= count:
-                    return tuple(reversed(out))
+                    return _steps(out)
+                out.append([r.time, sentence, 1])
+        return _steps(out)
         return tuple(reversed(out))
+
+
+def _steps(out) -> tuple:
+    return tuple(f"t={t}: {text}" + (f" (seen {k} times in a row)" if k > 1 else "")
+                 for t, text, k in reversed(out))
 
 
 def converged(c, nodes=None) -> bool:

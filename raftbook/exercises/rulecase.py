@@ -148,7 +148,7 @@ class Kit:
 
     def expect(self, cond: bool, expected: str, got: str = "") -> None:
         if not cond:
-            self.problems.append(f"expected {expected}" + (f"; got {got}" if got else ""))
+            self.problems.append(f"Expected {expected}" + (f"; got {got}" if got else ""))
             raise CaseFailed
 
     def reply(self, out, cls, to: int, **fields):
@@ -183,7 +183,7 @@ class RuleCase:
         if not kit.problems:
             return None
         message = (kit.situation + ". " if kit.situation else "") + kit.problems[0] + "."
-        return Finding("rules", self.key, self.rule, message, reproduce=kit.reproduce())
+        return Finding("rules", self.key.replace("_", " "), self.rule, message, reproduce=kit.reproduce())
 
 
 CASES: dict[str, list[RuleCase]] = {}

@@ -219,7 +219,7 @@ def play_scenario(scn: Scenario, name: str, fn, seed: int) -> Finding | None:
         for _ in gen:
             pass
     except Stop:
-        return Finding("scenarios", scn.key, p.rule, f"{scn.title}: {p.message}.",
+        return Finding("scenarios", scn.title, p.rule, f"{p.message}.",
                        trace=p.trace(), steps=p.steps())
     return None
 
