@@ -63,6 +63,10 @@ def test_a_safety_finding_replays_to_the_violation_and_quotes_the_steps():
     assert info.value.property == "election_safety"
     # Minimized: far shorter than the campaign it came from.
     assert len(c.history) <= 20
+    # The student steps through it in the widget.
+    widget = rb.show(c)
+    widget.buttons["Undo"].click()
+    assert len(c.history) == len(report.trace["events"]) - 1
 
 
 def test_grading_is_deterministic():
