@@ -356,7 +356,11 @@ class Cluster:
     def _record(self, kind, args, fn):
         """Carry out one event and record it; on a handler error rewind and re-raise."""
         seq = len(self.history)
-        if seq % CHECKPOINT_EVERY == 0 and seq not in self._checkpoints:
+        # Checkpoint every few events, and after every automatic run (a run is costly to
+        # replay, so undo and goto should not have to redo it).
+        if seq not in self._checkpoints and (
+                seq % CHECKPOINT_EVERY == 0
+                or self.history[-1].kind in ("run", "run_until")):
             self._checkpoints[seq] = self._capture()
         self._event_sent = []
         self._event_reasons = [] if self.record_reasons else None
@@ -675,6 +679,9 @@ class Cluster:
         done = 0
         reached = False
         try:
+            if until is not None and until(self):
+                ticks = 0  # the goal already holds: run no tick at all
+                reached = True
             for _ in range(ticks):
                 self._tick_all()
                 now = self.now
