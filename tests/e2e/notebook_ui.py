@@ -15,7 +15,7 @@ import nbformat
 from .browser import ACTION_TIMEOUT_MS
 
 # Running every cell of a teaching notebook (a fresh kernel included) may take this long (ms).
-RUN_ALL_TIMEOUT_MS = 120_000
+RUN_ALL_TIMEOUT_MS = 180_000
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
