@@ -190,6 +190,8 @@ def replay(name: str, fn, n: int, seed: int, actions, reasons: bool = False) -> 
             _execute(p, a, profile.net)
     except Stop:
         pass
+    except Exception as exc:
+        p.rule, p.message = "A handler changes a server only as Figure 2 says", str(exc)
     return p
 
 
@@ -242,6 +244,9 @@ def run_campaign(name: str, fn, seed: int, n: int, steps: int = CHAOS_STEPS):
             _execute(p, action)
     except Stop:
         pass
+    except Exception as exc:  # a server's state broken beyond what the core can run
+        from .scenes import broken_finding
+        return broken_finding("campaigns", f"seed {seed}", p, exc)
     outcome = _outcome(p)
     if outcome is None:
         return None

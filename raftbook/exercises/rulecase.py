@@ -180,6 +180,9 @@ class RuleCase:
             self.fn(kit)
         except CaseFailed:
             pass
+        except Exception as exc:  # the handler broke the node so badly that checking it failed
+            kit.problems.append(f"the handler left the node in a broken state ({type(exc).__name__}: "
+                                f"{exc}); change its fields only as Figure 2 says")
         if not kit.problems:
             return None
         message = (kit.situation + ". " if kit.situation else "") + kit.problems[0] + "."

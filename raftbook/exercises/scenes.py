@@ -221,7 +221,19 @@ def play_scenario(scn: Scenario, name: str, fn, seed: int) -> Finding | None:
     except Stop:
         return Finding("scenarios", scn.title, p.rule, f"{p.message}.",
                        trace=p.trace(), steps=p.steps())
+    except Exception as exc:  # the handler broke a server's state so badly the run cannot go on
+        return broken_finding("scenarios", scn.title, p, exc)
     return None
+
+
+def broken_finding(layer, check, p, exc) -> Finding:
+    try:
+        trace = p.trace()
+    except Exception:
+        trace = None
+    return Finding(layer, check, "A handler changes a server only as Figure 2 says",
+                   f"the run could not go on: {type(exc).__name__}: {exc} (did the handler replace "
+                   "a field of the node, such as its log, with something else?)", trace=trace)
 
 
 def run_scenarios(name: str, fn, seed: int = 0) -> LayerResult:
