@@ -767,7 +767,9 @@ class Cluster:
                  "summary": e.summary, "sent": len(e.sent), "reasons": len(e.reasons)}
                 for e in self.history]
         cols = ["seq", "time", "kind", "node", "msg_id", "summary", "sent", "reasons"]
-        return pd.DataFrame(rows, columns=cols).set_index("seq")
+        df = pd.DataFrame(rows, columns=cols).set_index("seq")
+        # node and msg_id are blank for most events: keep them whole numbers, not floats
+        return df.astype({"node": "Int64", "msg_id": "Int64"})
 
     def _capture(self):
         return (self.now, self._next_msg_id,

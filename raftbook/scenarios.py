@@ -57,7 +57,7 @@ def drop_all(c: Cluster, where) -> int:
     return len(envs)
 
 
-def campaign(c: Cluster, node: int) -> bool:
+def stand_for_election(c: Cluster, node: int) -> bool:
     """``node`` times out and its vote requests and their replies are delivered.
 
     Other messages stay in flight. Returns whether ``node`` won.
@@ -78,7 +78,7 @@ def _from(node):
 
 
 def _elect(c: Cluster, node: int) -> None:
-    if not campaign(c, node):
+    if not stand_for_election(c, node):
         raise RuntimeError(f"S{node} did not win its election in this scenario")
 
 
@@ -133,7 +133,8 @@ def figure8(stage: str = "e", seed: int = 0, handlers=None) -> Cluster:
       and replicates it to S2; its AppendEntries to S3-S5 are still in flight.
     - ``"b"``: S1 crashes (its messages are lost); S5 wins term 3 with the votes
       of S3, S4 and itself (S2 refuses: its log is more up to date) and appends a
-      different entry at index 2 (its term-3 no-op); it sends nothing yet.
+      different entry at index 2 (its term-3 no-op); its AppendEntries carrying that
+      entry to S1-S4 are in flight, not yet delivered.
     - ``"c"``: S5 crashes; S1 restarts, loses term 3 (S3 and S4 already voted for
       S5), wins term 4, appends its term-4 no-op at index 3 and replicates its
       term-2 entry to S3 and S4. Index 2 (term 2) is now on a majority, yet the
@@ -176,7 +177,7 @@ def figure8(stage: str = "e", seed: int = 0, handlers=None) -> Cluster:
     c.crash(5)
     drop_all(c, _from(5))
     c.restart(1)
-    campaign(c, 1)          # term 3: S3 and S4 already voted for S5
+    stand_for_election(c, 1)          # term 3: S3 and S4 already voted for S5
     _elect(c, 1)            # term 4
     first = {e.id for e in c.in_flight}
 
@@ -194,7 +195,7 @@ def figure8(stage: str = "e", seed: int = 0, handlers=None) -> Cluster:
         c.crash(1)
         drop_all(c, _from(1))
         c.restart(5)
-        campaign(c, 5)      # term 4: everyone already voted for S1
+        stand_for_election(c, 5)      # term 4: everyone already voted for S1
         _elect(c, 5)        # term 5
         deliver_all(c)
         return c
@@ -307,8 +308,9 @@ def stale_leader_steps_down(seed: int = 0) -> Cluster:
     term 2. S1, still leader of term 1, accepts ``("set", "x", 1)`` that nobody
     else receives. The network heals and a client writes ``("set", "x", 2)`` to S2.
     What to look at: S2's AppendEntries to S1 is in flight (``c.in_flight``); deliver
-    it and S1 adopts term 2, steps down, refuses the entries (its log disagrees at
-    index 2); keep delivering and S2 backs off and S1 deletes its stale entry.
+    it and S1 adopts term 2, steps down and, in that same step, deletes its stale
+    entry at index 2 (term 1, where S2 has term 2) and appends S2's entries: the
+    consistency check passes at index 1, so nothing needs backing off.
     """
     _check_seed(seed)
     c = Cluster(n=3, seed=seed)

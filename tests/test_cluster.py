@@ -8,7 +8,7 @@ from raftbook.roles import Role
 
 def elect(c, node=1):
     """Manual election of ``node``; its first AppendEntries stay in flight."""
-    assert scenarios.campaign(c, node)
+    assert scenarios.stand_for_election(c, node)
 
 
 def test_new_cluster():

@@ -148,7 +148,7 @@ def test_figure8_e_s5_can_no_longer_win():
     c.crash(1)
     c.restart(5)
     for _ in range(3):
-        assert not sc.campaign(c, 5)
+        assert not sc.stand_for_election(c, 5)
     refusals = [r for r in c.reasons() if r.code == "vote_refused_log_not_up_to_date"
                 and r.fields["candidate"] == 5]
     assert refusals
@@ -165,7 +165,7 @@ def test_split_vote_nobody_wins_then_the_next_timeout_resolves(n):
         node = c.nodes[cand]
         assert node.role is Role.CANDIDATE and node.current_term == 1
         assert 1 < len(node.votes) < quorum or (n == 3 and len(node.votes) == 1)
-    assert sc.campaign(c, 1)
+    assert sc.stand_for_election(c, 1)
     assert c.leader == 1 and c.nodes[1].current_term == 2
     rb.check_safety(c, full=True)
 

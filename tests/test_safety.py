@@ -50,7 +50,7 @@ def test_leader_append_only():
             node.log.truncate_from(node.log.last_index)
         return rb.reference_handlers["append_entries_reply"](node, msg)
     c = rb.Cluster(n=3, seed=0, handlers={"append_entries_reply": eat_own_tail})
-    assert sc.campaign(c, 1)
+    assert sc.stand_for_election(c, 1)
     sc.deliver_all(c)
     rb.check_safety(c)
     c.propose(("set", "x", 1))
@@ -77,14 +77,14 @@ def test_log_matching_full_check_sees_diverging_history():
 def test_leader_completeness():
     """With votes granted to stale logs, a leader can miss a committed entry."""
     c = rb.Cluster(n=3, seed=0, handlers={"request_vote": lambda n, m: _no_log_check(n, m)})
-    assert sc.campaign(c, 1)
+    assert sc.stand_for_election(c, 1)
     sc.deliver_all(c, lambda e: e.msg.dst in (1, 2))   # S3 never hears from S1
     c.propose(("set", "x", 1))
     sc.deliver_all(c, lambda e: e.msg.dst in (1, 2))
     assert c.status(c.proposals[0]) == "committed" and c.nodes[3].log.last_index == 0
     sc.drop_all(c, lambda e: True)
     c.crash(1)
-    assert sc.campaign(c, 3)          # S2 votes for S3 although S3's log is empty
+    assert sc.stand_for_election(c, 3)          # S2 votes for S3 although S3's log is empty
     v = violation(c)
     assert v.property == "leader_completeness" and 3 in v.nodes and v.term == 2
     assert "committed" in str(v)
