@@ -128,9 +128,12 @@ class _Run:
         c = self.c
         kind = action[0]
         try:
-            if kind == "run":
-                ev = c.run(action[1], latency=self.job.latency, drop_rate=action[2],
-                           duplicate_rate=action[3])
+            if kind == "run":  # stops early on a violation or a flood
+                flight, cap = c._flight, self.job.flood_cap
+                c.run_until(lambda c: c.violation is not None or len(flight) > cap, action[1],
+                            latency=self.job.latency, drop_rate=action[2],
+                            duplicate_rate=action[3])
+                ev = c.history[-1]
                 for k in ("delivered", "dropped", "duplicated", "lost"):
                     self.stats[k] += ev.stats.get(k, 0)
             elif kind == "propose":  # to any server that believes it leads, stale ones too
@@ -233,7 +236,7 @@ def _explode(job, seed, actions, outcome):
         return None
     events = []
     for ev in run.c.history:
-        if ev.kind != "run":
+        if ev.kind not in ("run", "run_until"):
             args = ev.args
             if ev.kind == "propose":
                 events.append(("propose", tuple(args["command"]), args["node"]))

@@ -951,3 +951,67 @@ def _bfs(search, result, max_depth, max_states, bar):
         result.handler_error = payload
     else:
         result.goal_reached = True
+
+
+# ----------------------------------------------------------------------------- bug hunting
+#: Starting states where classic bugs show within a few events (3 servers, as in the paper's
+#: figures). Figure 8: S1 holds an entry of term 2 and S2 one of term 3 at index 2; S3 lacks both.
+FIGURE8_START = {1: {"current_term": 3, "log": [1, 2], "commit_index": 1},
+                 2: {"current_term": 3, "log": [1, 3], "commit_index": 1},
+                 3: {"current_term": 3, "log": [1], "commit_index": 1}}
+#: S1 holds two uncommitted entries of term 1; S2 and S3 committed one of term 2 at index 2.
+LAGGING_START = {1: {"current_term": 2, "log": [1, 1, 1], "commit_index": 1},
+                 2: {"current_term": 2, "log": [1, 2], "commit_index": 2},
+                 3: {"current_term": 2, "log": [1, 2], "commit_index": 2}}
+
+#: The searches :func:`explore_bugs` tries, cheapest first: (name, explore() arguments).
+#: The reference rules pass every one of them.
+BUG_SEARCHES = (
+    ("lagging", dict(n=3, initial=LAGGING_START, max_term=3, max_log=4, max_in_flight=4,
+                     max_depth=8)),
+    ("figure8", dict(n=3, initial=FIGURE8_START, max_term=5, max_log=3, max_in_flight=4,
+                     max_entries=1, values=0, max_depth=12)),
+    ("empty", dict(n=3, max_term=2, max_log=2, max_in_flight=4, max_states=20_000)),
+)
+
+
+def explore_bugs(bugs=None, searches=BUG_SEARCHES, progress=None):
+    """Search for each bug of a catalogue; a pandas DataFrame, one row per bug.
+
+    ``bugs`` maps a name to ``(handler name, buggy function, ...)`` (default: the
+    course's catalogue, :data:`raftbook.exercises.BUGS`). Each bug goes through
+    ``searches`` until one finds a violation; ``confirmed`` says the cluster's own
+    safety monitor sees the same violation when the counterexample is replayed.
+    """
+    import pandas as pd
+
+    if bugs is None:
+        from .exercises.bugs import BUGS as bugs
+    if not isinstance(bugs, dict):
+        raise InvalidArgument(f"bugs maps a name to (handler name, function, ...); got {type(bugs).__name__}")
+    rows = []
+    bar = progress_bar(progress, len(bugs), "bugs")
+    for name, bug in bugs.items():
+        handler, fn = tuple(bug)[:2]
+        row = {"bug": name, "handler": handler, "found": False, "property": "", "search": "",
+               "events": None, "distinct": 0, "seconds": 0.0, "confirmed": None}
+        for label, kwargs in searches:
+            r = explore(handlers={handler: fn}, progress=False, **kwargs)
+            row["distinct"] += r.distinct
+            row["seconds"] += r.seconds
+            if not r.ok:
+                prop = r.violation.property if r.violation is not None else "handler_error"
+                confirmed = None
+                if r.violation is not None:
+                    v = r.cluster().violation
+                    confirmed = v is not None and v.property == prop
+                row.update(found=True, property=prop, search=label, events=len(r.path),
+                           confirmed=confirmed)
+                break
+        row["seconds"] = round(row["seconds"], 2)
+        rows.append(row)
+        if bar is not None:
+            bar.update(len(rows), f"{len(rows)}/{len(bugs)} bugs")
+    if bar is not None:
+        bar.close()
+    return pd.DataFrame(rows).set_index("bug")
