@@ -24,6 +24,9 @@ from .safety import SafetyMonitor
 
 MAX_NODES = 15
 CHECKPOINT_EVERY = 16
+#: ... and once automatic runs took this many ticks since the newest one: a checkpoint
+#: costs about as much as simulating three ticks, and replaying this many takes a few ms.
+CHECKPOINT_TICKS = 100
 
 
 @dataclass(slots=True)
@@ -356,11 +359,13 @@ class Cluster:
     def _record(self, kind, args, fn):
         """Carry out one event and record it; on a handler error rewind and re-raise."""
         seq = len(self.history)
-        # Checkpoint every few events, and after every automatic run (a run is costly to
-        # replay, so undo and goto should not have to redo it).
+        # Checkpoint every few events, and once automatic runs have covered a stretch of
+        # time (runs are costly to replay, so undo and goto should not redo long ones).
+        # Checkpoints are added in seq order, so the newest is the last key.
         if seq not in self._checkpoints and (
                 seq % CHECKPOINT_EVERY == 0
-                or self.history[-1].kind in ("run", "run_until")):
+                or self.now - self._checkpoints[next(reversed(self._checkpoints))][0]
+                >= CHECKPOINT_TICKS):
             self._checkpoints[seq] = self._capture()
         self._event_sent = []
         self._event_reasons = [] if self.record_reasons else None

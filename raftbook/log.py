@@ -124,7 +124,8 @@ class RaftLog:
         if not isinstance(index, int) or index < 1:
             raise InvalidArgument(f"truncate_from needs an index >= 1, got {index!r}")
         if index <= len(self._entries):
-            del self._entries[index - 1:]
+            # A new list, not ``del``: saved states share the old one (see _share).
+            self._entries = self._entries[:index - 1]
             self.truncations += 1
             if self.changed_from is None or index < self.changed_from:
                 self.changed_from = index
@@ -138,4 +139,20 @@ class RaftLog:
         log = cls()
         log._entries = list(state[0])
         log.truncations = state[1]
+        return log
+
+    def _share(self):
+        """The log as it is now, in O(1) whatever its length, for the cluster's checkpoints.
+
+        Entries are only ever appended to the list in place (truncation builds a
+        new list), so the list and its current length describe this moment for good.
+        """
+        return (self._entries, len(self._entries), self.truncations)
+
+    @classmethod
+    def _unshare(cls, state) -> "RaftLog":
+        entries, length, truncations = state
+        log = cls()
+        log._entries = entries[:length]
+        log.truncations = truncations
         return log

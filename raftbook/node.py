@@ -10,6 +10,7 @@ as plain functions ``fn(node, msg)``; a node calls whichever function its
 """
 from __future__ import annotations
 
+import itertools
 import random
 
 from . import rules
@@ -373,8 +374,15 @@ class RaftNode:
 
     # -- snapshots (used by Cluster for undo and restore) ------------------------
     def _export(self):
-        return (self.current_term, self.voted_for, self.log._export(), self.role,
-                self.commit_index, self.last_applied, dict(self.kv), dict(self.results),
+        # Saved often (every checkpoint), so what only grows is shared, not copied: the log
+        # (see RaftLog._share) and, under the reference rules, the results, whose keys are
+        # added in index order and never rewritten (a restart starts a new dict).
+        if self._custom:
+            results = dict(self.results)
+        else:
+            results = (self.results, len(self.results))
+        return (self.current_term, self.voted_for, self.log._share(), self.role,
+                self.commit_index, self.last_applied, dict(self.kv), results,
                 dict(self.next_index), dict(self.match_index), self.leader_id,
                 frozenset(self.votes), self.heartbeat_elapsed, self.election_elapsed,
                 self.election_timeout, self.rng.getstate())
@@ -383,7 +391,10 @@ class RaftNode:
         (self.current_term, self.voted_for, log, self.role, self.commit_index,
          self.last_applied, kv, results, next_index, match_index, self.leader_id, votes,
          self.heartbeat_elapsed, self.election_elapsed, self.election_timeout, rng) = s
-        self.log = RaftLog._import(log)
+        self.log = RaftLog._unshare(log)
+        if type(results) is tuple:
+            shared, count = results
+            results = dict(itertools.islice(shared.items(), count))
         self.kv, self.results = dict(kv), dict(results)
         self.next_index, self.match_index = dict(next_index), dict(match_index)
         self.votes = set(votes)
