@@ -99,8 +99,12 @@ class ClusterWidget(W.VBox):
         if cluster is None:
             cluster = Cluster(5, seed=0)
         if not isinstance(cluster, Cluster):
+            hint = ""
+            if isinstance(cluster, dict) and cluster.get("format") == "raftbook-trace":
+                hint = (" This is a trace: replay it first with rb.Cluster.from_trace(trace, "
+                        "handlers={...}) (a grading report does that for you: report.replay()).")
             raise InvalidArgument(f"ClusterWidget takes a raftbook Cluster (rb.Cluster(5, seed=0)); "
-                                  f"got {type(cluster).__name__}")
+                                  f"got {type(cluster).__name__}.{hint}")
         if not _is_int(max_log) or max_log < 1:
             raise InvalidArgument(f"max_log must be a whole number >= 1, got {max_log!r}")
         if speed not in SPEEDS:
