@@ -25,7 +25,7 @@ from pathlib import Path
 from .cluster import Cluster
 from .config import Config
 from .errors import HandlerError, InvalidArgument, NotLeader, RaftbookError, SafetyViolation
-from .explore import progress_bar
+from .explore import check_progress, progress_bar
 from .node import _is_int
 from .roles import Role
 
@@ -479,6 +479,7 @@ def campaign(seeds=100, *, n: int = 5, handlers=None, steps: int = 60, faults=FA
     ``flood_cap`` messages in flight) or a handler that raises is a finding too.
     """
     seeds = _seeds(seeds)
+    check_progress(progress)
     if not _is_int(n) or not 1 <= n <= 15:
         raise InvalidArgument(f"n is the number of servers, 1 to 15; got {n!r}")
     if not _is_int(steps) or steps < 1:

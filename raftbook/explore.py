@@ -40,6 +40,7 @@ import json
 import random
 import sys
 import time
+import zlib
 from array import array
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -64,8 +65,7 @@ NEVER = 10 ** 9
 SEARCH_CONFIG = Config(election_timeout=(NEVER, NEVER), heartbeat_interval=1)
 
 _KIND_CODE = {k: i for i, k in enumerate(EVENT_KINDS)}
-_ROLE_CODE = {Role.FOLLOWER: 0, Role.CANDIDATE: 1, Role.LEADER: 2}
-_MSG_CODE = {RequestVote: 0, RequestVoteReply: 1, AppendEntries: 2, AppendEntriesReply: 3}
+_LEADER, _CANDIDATE = Role.LEADER, Role.CANDIDATE
 _first = itemgetter(0)
 # Attributes of a RaftNode the search saves and restores (or knowingly resets). A test
 # compares this with a fresh node, so a new field in the core cannot slip past the search.
@@ -318,10 +318,14 @@ class _Progress:
             print(file=sys.stderr, flush=True)
 
 
-def progress_bar(progress, total, label):
-    """A :class:`_Progress` for ``progress`` (None: a widget in notebooks, else nothing)."""
+def check_progress(progress) -> None:
     if progress not in (None, True, False, "text", "widget"):
         raise InvalidArgument(f"progress is None (auto), True, False, 'text' or 'widget'; got {progress!r}")
+
+
+def progress_bar(progress, total, label):
+    """A :class:`_Progress` for ``progress`` (None: a widget in notebooks, else nothing)."""
+    check_progress(progress)
     mode = ("widget" if _in_notebook() else False) if progress is None else progress
     if mode is True:
         mode = "widget" if _in_notebook() else "text"
@@ -396,13 +400,18 @@ class _Search:
         self.max_term, self.max_log, self.max_in_flight = bounds
         self.kinds = kinds
         self.commands = commands
-        self.symmetry = symmetry
+        if symmetry is True and self.asym:
+            raise InvalidArgument(f"symmetry reduction is unsound here: {self.asym}, so renaming "
+                                  "servers changes the problem; use symmetry='auto' or False")
+        self.symmetry = symmetry is not False and not self.asym and n > 1
         self.goal = goal
         self.cmd_ids = {None: 0}
         for cmd in commands:
             self.cmd_ids.setdefault(cmd, len(self.cmd_ids))
         self.cmd_of = {v: k for k, v in self.cmd_ids.items()}
-        self.mkeys = {}
+        for node in c.nodes.values():
+            for e in node.log:
+                self.cmd_id(e.command)
         committed = []
         for node in c.nodes.values():
             for i in range(len(committed) + 1, node.commit_index + 1):
@@ -414,30 +423,34 @@ class _Search:
 
     # -- encoding ----------------------------------------------------------------
     def cmd_id(self, cmd) -> int:
+        """A small int per command. Commands met during the search (only a handler can
+        invent one) get an id computed from the command itself, so that parallel
+        workers agree on it."""
         ids = self.cmd_ids
         k = ids.get(cmd)
         if k is None:
-            k = ids[cmd] = len(ids)
+            k = ids[cmd] = 1000 + zlib.crc32(repr(cmd).encode())
             self.cmd_of[k] = cmd
         return k
 
     def msg_key(self, m):
-        k = self.mkeys.get(m)
-        if k is None:
-            t = type(m)
-            if t is AppendEntries:
-                ck = self.cmd_id
-                k = (2, m.src, m.dst, m.term, m.prev_log_index, m.prev_log_term,
-                     tuple([(e.term, ck(e.command)) for e in m.entries]), m.leader_commit)
-            elif t is RequestVote:
-                k = (0, m.src, m.dst, m.term, m.last_log_index, m.last_log_term, 0, 0)
-            elif t is AppendEntriesReply:
-                k = (3, m.src, m.dst, m.term, int(m.success), m.match_index, m.conflict_index,
-                     m.conflict_term)
+        """A message as a tuple of ints (computed afresh: cheaper than hashing the message)."""
+        t = type(m)
+        if t is AppendEntries:
+            ids = self.cmd_ids
+            if m.entries:
+                ents = tuple([(e.term, ids[e.command] if e.command in ids else self.cmd_id(e.command))
+                              for e in m.entries])
             else:
-                k = (1, m.src, m.dst, m.term, int(m.vote_granted), 0, 0, 0)
-            self.mkeys[m] = k
-        return k
+                ents = ()
+            return (2, m.src, m.dst, m.term, m.prev_log_index, m.prev_log_term, ents,
+                    m.leader_commit)
+        if t is RequestVote:
+            return (0, m.src, m.dst, m.term, m.last_log_index, m.last_log_term, 0, 0)
+        if t is AppendEntriesReply:
+            return (3, m.src, m.dst, m.term, int(m.success), m.match_index, m.conflict_index,
+                    m.conflict_term)
+        return (1, m.src, m.dst, m.term, int(m.vote_granted), 0, 0, 0)
 
     def save(self, node, crashed, old=None):
         """A node's state as (key, symmetry signature, payload to load it back).
@@ -445,14 +458,14 @@ class _Search:
         ``old`` is the state the node was loaded from: an unchanged log is reused.
         """
         role = node.role
-        rc = _ROLE_CODE[role]
+        rc = 2 if role is _LEADER else (1 if role is _CANDIDATE else 0)
         log = node.log
         if old is not None and log is self.logs[node.id] and log.changed_from is None \
                 and not log.truncations:
             entries, log_key = old[2][3], old[0][4]
         else:
             ck = self.cmd_id
-            entries = tuple(log)
+            entries = tuple(log._entries)
             log_key = tuple([(e.term, ck(e.command)) for e in entries])
         voted = node.voted_for or 0
         if rc == 2:
@@ -466,7 +479,7 @@ class _Search:
         key = (crashed, rc, term, voted, log_key, node.commit_index, node.last_applied, nxt, mat,
                votes)
         sig = (crashed, rc, term, log_key, node.commit_index, node.last_applied,
-               voted == node.id, voted != 0, len(votes))
+               voted == node.id, voted != 0, len(votes)) if self.symmetry else None
         payload = (role, term, node.voted_for, entries, node.commit_index, node.last_applied,
                    node.next_index, node.match_index, node.leader_id, node.votes, node.kv)
         return key, sig, payload
@@ -597,7 +610,7 @@ class _Search:
     def apply(self, state, code):
         """The successor of ``state`` under event ``code``, checked for safety.
 
-        Returns ``(successor, violation)``; a handler that raises propagates.
+        Returns ``(successor, violation, within bounds)``; a handler that raises propagates.
         """
         nodes, flight, leaders, committed = state
         kind, arg = code & 7, code >> 3
@@ -606,7 +619,7 @@ class _Search:
             rest = flight[:arg] + flight[arg + 1:]
             d = msg.dst
             if nodes[d - 1][0][0]:  # crashed: the message is lost
-                return (nodes, rest, leaders, committed), None
+                return (nodes, rest, leaders, committed), None, True
             node = self.load(d, nodes[d - 1])
             return self.stepped(state, d, node, node._step(msg), rest)
         if kind == 0:  # timeout
@@ -624,15 +637,18 @@ class _Search:
                 k = nodes[i - 1][0]
                 if k[1] == 2 and not k[0]:
                     sent.extend(self.load(i, nodes[i - 1]).replicate())
-            return (nodes, self.add(flight, sent), leaders, committed), None
+            flight = self.add(flight, sent)
+            return (nodes, flight, leaders, committed), None, len(flight) <= self.max_in_flight
         if kind == 4:  # duplicate
-            return (nodes, self.add(flight, [flight[arg][1]]), leaders, committed), None
+            flight = self.add(flight, [flight[arg][1]])
+            return (nodes, flight, leaders, committed), None, len(flight) <= self.max_in_flight
         if kind == 5:  # drop
-            return (nodes, flight[:arg] + flight[arg + 1:], leaders, committed), None
+            return (nodes, flight[:arg] + flight[arg + 1:], leaders, committed), None, True
         if kind == 6:  # crash
             ns = nodes[arg - 1]
-            new = ((True,) + ns[0][1:], (True,) + ns[1][1:], ns[2])
-            return (nodes[:arg - 1] + (new,) + nodes[arg:], flight, leaders, committed), None
+            sig = ns[1] and (True,) + ns[1][1:]
+            new = ((True,) + ns[0][1:], sig, ns[2])
+            return (nodes[:arg - 1] + (new,) + nodes[arg:], flight, leaders, committed), None, True
         # restart: persistent state kept, volatile state rebuilt
         node = self.load(arg, nodes[arg - 1])
         node.restart()
@@ -649,10 +665,13 @@ class _Search:
         nodes, _, leaders, committed = state
         old = nodes[i - 1]
         new = self.save(node, False, old)
-        nodes = nodes[:i - 1] + (new,) + nodes[i:]
-        flight = self.add(flight, sent)
-        viol = None
+        if sent:
+            flight = self.add(flight, sent)
         okey, nkey = old[0], new[0]
+        if okey == nkey and not node.log.truncations:  # nothing that matters changed
+            return (nodes, flight, leaders, committed), None, len(flight) <= self.max_in_flight
+        nodes = nodes[:i - 1] + (new,) + nodes[i:]
+        viol = None
         term = nkey[2]
         # Election safety (history: the leader of each term).
         if nkey[1] == 2:
@@ -691,7 +710,7 @@ class _Search:
                     if viol is not None:
                         break
         # State machine safety: what this server applied matches what was committed.
-        if viol is None:
+        if viol is None and nkey[6] > okey[6]:
             for j in range(okey[6], min(nkey[6], len(nkey[4]), len(committed))):
                 e, rec = nkey[4][j], committed[j]
                 if e[0] != rec[0] or e[1] != rec[1]:
@@ -701,7 +720,9 @@ class _Search:
                         f"applied {_show(self.cmd_of[e[1]])} (term {e[0]})",
                         nodes=(i,), term=e[0], index=j + 1)
                     break
-        return (nodes, flight, leaders, committed), viol
+        ok = len(flight) <= self.max_in_flight and term <= self.max_term and \
+            len(nkey[4]) <= self.max_log
+        return (nodes, flight, leaders, committed), viol, ok
 
     @staticmethod
     def completeness(i, lterm, log_key, committed):
@@ -822,19 +843,15 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
         raise InvalidArgument(f"initial maps server ids to state dicts, as Cluster.from_state "
                               f"takes; got {type(initial).__name__}")
 
+    check_progress(progress)
     search = _Search(n, handlers, initial or None, (max_term, max_log, max_in_flight), kinds,
-                     commands, max_entries, False, goal_fn)
-    asym = search.asym
-    if symmetry is True and asym:
-        raise InvalidArgument(f"symmetry reduction is unsound here: {asym}, so renaming servers "
-                              "changes the problem; use symmetry='auto' or False")
-    use_sym = symmetry is not False and not asym and n > 1
+                     commands, max_entries, symmetry, goal_fn)
+    asym, use_sym = search.asym, search.symmetry
     if not use_sym:
         note = ("off: " + asym) if asym else ("off (asked)" if symmetry is False else "off")
     else:
         note = ("on: every server starts alike, so states equal up to renaming servers are "
                 "explored once (assumes the handlers treat server ids alike)")
-    search.symmetry = use_sym
     bounds = {"max_term": max_term, "max_log": max_log, "max_in_flight": max_in_flight,
               "max_depth": max_depth, "values": len(commands), "max_entries": max_entries}
     result = ExploreResult(n, bounds, tuple(e for e in EVENT_KINDS if e in kinds), use_sym, note,
@@ -855,19 +872,66 @@ def _report(bar, depth, states, distinct, frontier, t0, force=False):
                       f"expand, {rate:,.0f} distinct/s", force)
 
 
+#: Parents expanded together between progress reports and max_states checks.
+CHUNK = 256
+
+
+def _expand(search, items, seen):
+    """Expand ``items`` ((state, index) pairs): new children in order, and what was found.
+
+    Returns ``(children, states, out_of_bounds, finding)``; each child is
+    ``(parent index, event code, fingerprint, state, meets the goal)``. Stops at
+    the first violation, handler error or goal.
+    """
+    enabled, apply, keyfn = search.enabled, search.apply, search.key
+    goal = search.goal
+    named_goal = goal in GOALS.values()
+    local = set()
+    out = []
+    states = out_of_bounds = 0
+    for state, idx in items:
+        for code in enabled(state):
+            try:
+                child, viol, ok = apply(state, code)
+            except HandlerError as exc:
+                return out, states, out_of_bounds, (idx, code, "error", exc)
+            except RaftbookError as exc:
+                return out, states, out_of_bounds, (idx, code, "error", HandlerError(
+                    f"a handler left the node in a state the core rejects: {exc}"))
+            states += 1
+            if viol is not None:
+                return out, states, out_of_bounds, (idx, code, "violation", viol)
+            if not ok:
+                out_of_bounds += 1
+                continue
+            fp = hash(keyfn(child))
+            if fp in seen or fp in local:
+                continue
+            local.add(fp)
+            hit = goal is not None and bool(goal(child) if named_goal else goal(search.view(child)))
+            out.append((idx, code, fp, child, hit))
+            if hit:
+                return out, states, out_of_bounds, None
+    return out, states, out_of_bounds, None
+
+
+def _level(search, frontier, seen):
+    """The expansions of one breadth-first level, chunk by chunk, in frontier order."""
+    for k in range(0, len(frontier), CHUNK):
+        yield _expand(search, frontier[k:k + CHUNK], seen)
+
+
 def _bfs(search, result, max_depth, max_states, bar):
     t0 = time.perf_counter()
     root = search.root
     goal = search.goal
-    named_goal = goal in GOALS.values()
     parents = array("q", [-1])
     codes = array("q", [-1])
-    keyfn, enabled, apply, in_bounds = search.key, search.enabled, search.apply, search.in_bounds
-    seen = {hash(keyfn(root))}
+    seen = {hash(search.key(root))}
     states = 1
     out_of_bounds = 0
     found = None  # (index of the parent, code, kind of finding, payload)
-    if goal is not None and (goal(root) if named_goal else goal(search.view(root))):
+    if goal is not None and (goal(root) if goal in GOALS.values() else goal(search.view(root))):
         found = (-1, None, "goal", None)
     frontier = [(root, 0)]
     depth = 0
@@ -877,42 +941,30 @@ def _bfs(search, result, max_depth, max_states, bar):
             stopped = f"stopped at max_depth={max_depth}"
             break
         nxt = []
-        for state, idx in frontier:
-            for code in enabled(state):
-                try:
-                    child, viol = apply(state, code)
-                except HandlerError as exc:
-                    found = (idx, code, "error", exc)
-                    break
-                except RaftbookError as exc:
-                    found = (idx, code, "error", HandlerError(f"a handler left the node in a state the "
-                                                              f"core rejects: {exc}"))
-                    break
-                states += 1
-                if viol is not None:
-                    found = (idx, code, "violation", viol)
-                    break
-                if not in_bounds(child):
-                    out_of_bounds += 1
-                    continue
-                fp = hash(keyfn(child))
+        levels = _level(search, frontier, seen)
+        for children, n_states, n_oob, finding in levels:
+            states += n_states
+            out_of_bounds += n_oob
+            for idx, code, fp, child, hit in children:
                 if fp in seen:
                     continue
                 seen.add(fp)
                 parents.append(idx)
                 codes.append(code)
-                cidx = len(parents) - 1
-                if goal is not None and (goal(child) if named_goal else goal(search.view(child))):
-                    found = (cidx, None, "goal", None)
+                nxt.append((child, len(parents) - 1))
+                if hit:
+                    found = (len(parents) - 1, None, "goal", None)
                     break
-                nxt.append((child, cidx))
-            if found is not None:
-                break
+            if found is None and finding is not None:
+                found = finding
             if bar is not None:
                 _report(bar, depth + 1, states, len(seen), len(nxt), t0)
+            if found is not None:
+                break
             if len(seen) >= max_states:
                 stopped = f"stopped at max_states={max_states:,}"
                 break
+        levels.close()
         frontier = nxt
         depth += 1
         if stopped:
@@ -941,7 +993,7 @@ def _bfs(search, result, max_depth, max_states, bar):
         path.append(search.decode(state, c))
         if what == "error" and k == len(chain) - 1:
             break  # this event raised
-        state = apply(state, c)[0]
+        state = search.apply(state, c)[0]
     result.path = path
     result.depth = max(result.depth, len(path))
     if what == "violation":
