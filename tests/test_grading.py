@@ -135,6 +135,17 @@ def test_a_handler_that_returns_garbage_is_reported():
     assert "must return a list of messages" in report.failures[0]
 
 
+def test_a_handler_that_breaks_its_server_is_a_finding():
+    def replaces_the_log(node, msg):
+        node.log = []
+        return []
+    report = rb.grade("append_entries", replaces_the_log)
+    assert not any(report.layer_passed(layer) for layer in LAYERS)
+    assert any("'list' object" in f for f in report.failures)
+    assert all(f.rule.startswith("A handler runs without raising") for f in report.findings
+               if f.layer != "rules")
+
+
 def test_a_flooding_handler_is_a_finding_not_a_hang():
     def flood(node, msg):
         out = reference_handlers_all["append_entries_reply"](node, msg)

@@ -20,7 +20,7 @@ from ..cluster import Cluster
 from ..config import Config
 from ..errors import HandlerError
 from ..roles import Role
-from .play import Play, Stop, converged, one_leader
+from .play import HANDLER_RULE, Play, Stop, converged, one_leader
 from .report import Finding, LayerResult
 
 #: The healthy network of the liveness phase (each campaign's faulty one comes from its Profile).
@@ -171,7 +171,7 @@ def _run(p: Play, ticks: int, net) -> None:
     try:
         p.c.run_until(lambda c: len(flight) > cap or c.violation is not None, ticks, **net)
     except HandlerError as exc:
-        p.fail("Handlers must return a list of messages without raising", str(exc))
+        p.fail(HANDLER_RULE, str(exc))
     p.check()
 
 
@@ -191,7 +191,7 @@ def replay(name: str, fn, n: int, seed: int, actions, reasons: bool = False) -> 
     except Stop:
         pass
     except Exception as exc:
-        p.rule, p.message = "A handler changes a server only as Figure 2 says", str(exc)
+        p.rule, p.message = HANDLER_RULE, f"{type(exc).__name__}: {exc}"
     return p
 
 

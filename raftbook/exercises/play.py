@@ -23,6 +23,10 @@ SAFETY_RULES = {
 }
 
 
+#: The rule a handler that raises (or breaks its server) has broken.
+HANDLER_RULE = ("A handler runs without raising, returns a list of messages, and changes its server "
+                "only as Figure 2 says")
+
 #: Messages delivered per server per tick above which a run counts as flooding.
 RATE_CAP = 8
 
@@ -81,7 +85,7 @@ class Play:
         try:
             out = getattr(self.c, method)(*args, **kwargs)
         except HandlerError as exc:
-            self.fail("Handlers must return a list of messages without raising", str(exc))
+            self.fail(HANDLER_RULE, str(exc))
         except NotLeader as exc:
             self.fail("A leader is needed here", str(exc))
         except RaftbookError as exc:
@@ -134,7 +138,7 @@ class Play:
         try:
             self.c.run_until(goal, max(ticks, 0), **net)
         except HandlerError as exc:
-            self.fail("Handlers must return a list of messages without raising", str(exc))
+            self.fail(HANDLER_RULE, str(exc))
         self.check()
         if pred(self.c):
             return True

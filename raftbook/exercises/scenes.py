@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..cluster import Cluster
 from ..config import Config
 from ..roles import Role
-from .play import Play, Stop, converged, one_leader
+from .play import HANDLER_RULE, Play, Stop, converged, one_leader
 from .report import Finding, LayerResult
 
 ELECT = "Leader election (section 5.2): a candidate with votes from a majority becomes leader"
@@ -231,7 +231,7 @@ def broken_finding(layer, check, p, exc) -> Finding:
         trace = p.trace()
     except Exception:
         trace = None
-    return Finding(layer, check, "A handler changes a server only as Figure 2 says",
+    return Finding(layer, check, HANDLER_RULE,
                    f"the run could not go on: {type(exc).__name__}: {exc} (did the handler replace "
                    "a field of the node, such as its log, with something else?)", trace=trace)
 
