@@ -142,14 +142,18 @@ def handle_append_entries_reply(node, msg) -> list:
         return []
     peer = msg.src
     if msg.success:
-        if msg.match_index > node.match_index[peer]:
+        advanced = msg.match_index > node.match_index[peer]
+        if advanced:
             node.note("match_index_advanced", follower=peer, old=node.match_index[peer],
                       new=msg.match_index)
             node.match_index[peer] = msg.match_index
         node.next_index[peer] = max(node.next_index[peer], msg.match_index + 1)
         node.advance_commit_index()
-        if node.config.max_entries is not None and node.next_index[peer] <= node.log.last_index:
-            return [node.append_entries_for(peer)]  # more to send than one message holds
+        # More to send than one message holds: send the next batch, but only for a reply
+        # that moved match_index (a duplicated or late reply must not start another chain).
+        if advanced and node.config.max_entries is not None and \
+                node.next_index[peer] <= node.log.last_index:
+            return [node.append_entries_for(peer)]
         return []
     old = node.next_index[peer]
     if msg.conflict_term:
