@@ -33,7 +33,7 @@ def cluster_to_trace(cluster) -> dict:
         "seed": cluster.seed,
         "config": cluster.config.to_dict(),
         "handlers": _handler_names(cluster),
-        "initial": cluster.initial,
+        "initial": None if cluster.initial is None else {str(k): v for k, v in cluster.initial.items()},
         "events": [{"kind": e.kind, "args": e.args} for e in cluster.history],
         "final": {"time": cluster.now, "fingerprint": fingerprint(cluster)},
     }
