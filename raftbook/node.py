@@ -34,6 +34,23 @@ _COUNT_FIELDS = {
 }
 
 
+#: The reference rule for each message type (what ``_step`` calls when no rule is replaced).
+_REFERENCE_STEP = {
+    RequestVote: rules.handle_request_vote,
+    RequestVoteReply: rules.handle_request_vote_reply,
+    AppendEntries: rules.handle_append_entries,
+    AppendEntriesReply: rules.handle_append_entries_reply,
+}
+
+
+def _draw_timeout(rng, bounds) -> int:
+    """``rng.randint(*bounds)``: the same number, drawn without randint's two wrapper calls."""
+    if type(rng) is not random.Random:  # a subclass may draw its own way
+        return rng.randint(*bounds)
+    lo, hi = bounds
+    return lo + rng._randbelow(hi - lo + 1)
+
+
 def message_problem(msg) -> str | None:
     """What is wrong with a message's fields, in words, or None when it is well formed.
 
@@ -136,7 +153,7 @@ class RaftNode:
         self.votes: set = set()  # who granted this candidate a vote in current_term
         self.heartbeat_elapsed = 0
         self.election_elapsed = 0
-        self.election_timeout = self.rng.randint(*self.config.election_timeout)
+        self.election_timeout = _draw_timeout(self.rng, self.config.election_timeout)
 
     # -- reasons -------------------------------------------------------------
     def note(self, code: str, **fields) -> None:
@@ -192,6 +209,11 @@ class RaftNode:
 
     def _step(self, msg) -> list:
         """step() without the checks, for messages the simulator's own nodes sent."""
+        if not self._custom:  # the reference rules: no handler plumbing needed
+            out = _REFERENCE_STEP[type(msg)](self, msg)
+            if self.last_applied < self.commit_index:
+                self.apply_committed()
+            return out
         kind = type(msg)
         if kind is AppendEntries:
             out = self._call("append_entries", self._h_append_entries, msg)
@@ -244,7 +266,7 @@ class RaftNode:
     def reset_election_timer(self) -> None:
         """Restart the election timer with a freshly drawn random timeout."""
         self.election_elapsed = 0
-        self.election_timeout = self.rng.randint(*self.config.election_timeout)
+        self.election_timeout = _draw_timeout(self.rng, self.config.election_timeout)
 
     def start_election(self) -> list:
         """Become a candidate in a new term, vote for yourself, ask everyone else."""
