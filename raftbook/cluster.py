@@ -8,10 +8,11 @@ instead of copying the world after every step.
 """
 from __future__ import annotations
 
+import gc
 import heapq
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import Config
 from .errors import (HandlerError, InvalidArgument, InvalidState, NotLeader, RaftbookError,
@@ -55,9 +56,12 @@ class Proposal:
     time: int
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """Why a node did something: a rule code and its fields (see raftbook.reasons)."""
+class Reason(NamedTuple):
+    """Why a node did something: a rule code and its fields (see raftbook.reasons).
+
+    A named tuple rather than a dataclass: runs record tens of thousands, and a
+    tuple is made about ten times faster while reading the same (``r.code``).
+    """
 
     time: int
     node: int
@@ -227,6 +231,7 @@ class Cluster:
         self._event_net: list | None = None
         self._run_due: list | None = None
         self._run_net = None
+        self._run_lo = self._run_width = 1  # latency lo and hi - lo + 1 of the current run
         self._replaying = False
         self.initial: dict | None = None  # node states set by from_state (kept in traces)
         self._checkpoints = {0: self._capture()}
@@ -392,23 +397,38 @@ class Cluster:
             self._rewind(seq)
 
     def _send(self, msgs):
-        net = self._event_net
+        """Put messages in flight (in an automatic run, with their delivery time)."""
+        if self._run_due is not None:
+            self._send_timed(msgs)
+            return
+        net, sent, flight, now = self._event_net, self._event_sent, self._flight, self.now
         for m in msgs:
-            env = Envelope(self._next_msg_id, m, self.now)
-            self._next_msg_id += 1
-            self._flight[env.id] = env
+            mid = self._next_msg_id
+            self._next_msg_id = mid + 1
+            flight[mid] = Envelope(mid, m, now)
             if net is not None:
-                net.append((env.sent_at, "sent", env.id, m, None))
-            if self._event_sent is not None and self._run_due is None:
-                self._event_sent.append(env.id)
-            if self._run_due is not None:
-                self._schedule(env)
+                net.append((now, "sent", mid, m, None))
+            if sent is not None:
+                sent.append(mid)
+
+    def _send_timed(self, msgs):
+        """_send in an automatic run: each message draws its latency and joins the queue."""
+        now, lo, width = self.now, self._run_lo, self._run_width
+        draw, flight, due, net = self._randbelow, self._flight, self._run_due, self._event_net
+        for m in msgs:
+            mid = self._next_msg_id
+            self._next_msg_id = mid + 1
+            at = now + lo + draw(width)  # what randint(lo, hi) draws, minus two calls
+            flight[mid] = Envelope(mid, m, now, at)
+            heapq.heappush(due, (at, mid))
+            if net is not None:
+                net.append((now, "sent", mid, m, None))
 
     def _after_step(self, node, out):
-        if self._event_reasons is not None and node._reasons:
-            now = self.now
-            nid = node.id
-            self._event_reasons.extend(Reason(now, nid, code, f) for code, f in node.take_reasons())
+        """After every step of a node: keep its reasons, let the monitor look, send its messages."""
+        if node._reasons and self._event_reasons is not None:
+            now, nid = self.now, node.id
+            self._event_reasons.extend([Reason(now, nid, code, f) for code, f in node.take_reasons()])
         if self._monitor is not None:
             self._monitor.observe(node)
         if out:
@@ -443,27 +463,33 @@ class Cluster:
         """Deliver (True) or lose (False) one message in flight, without describing it."""
         del self._flight[env.id]
         msg = env.msg
-        if msg.dst in self.crashed:
+        dst = msg.dst
+        if dst in self.crashed:
             self._net_note("lost_crash", env)
             return False
-        if self._group_of is not None and self._group_of[msg.src] != self._group_of[msg.dst]:
+        group_of = self._group_of
+        if group_of is not None and group_of[msg.src] != group_of[dst]:
             self._net_note("lost_partition", env)
             return False
-        if self._event_net is not None:
-            self._event_net.append((self.now, "delivered", env.id, msg, None))
-        node = self.nodes[msg.dst]
+        net = self._event_net
+        if net is not None:
+            net.append((self.now, "delivered", env.id, msg, None))
+        node = self.nodes[dst]
         self._after_step(node, node._step(msg))
         return True
 
-    def _tick_all(self):
-        self.now += 1
+    def _running_nodes(self) -> list:
         crashed = self.crashed
-        for i, node in self.nodes.items():
-            if i not in crashed:
-                out = node.tick()
-                # Most ticks change nothing anyone watches: skip the bookkeeping then.
-                if out or node._reasons or node.log.changed_from is not None:
-                    self._after_step(node, out)
+        return [node for i, node in self.nodes.items() if i not in crashed]
+
+    def _tick_all(self, running=None):
+        """One tick for every running node (``running``: those nodes, if the caller knows)."""
+        self.now += 1
+        for node in self._running_nodes() if running is None else running:
+            out = node.tick()
+            # Most ticks change nothing anyone watches: skip the bookkeeping then.
+            if out or node._reasons or node.log.changed_from is not None:
+                self._after_step(node, out)
 
     def tick(self) -> Event:
         """One tick of time for every running node (messages stay in flight)."""
@@ -663,14 +689,15 @@ class Cluster:
 
     # ------------------------------------------------------------------ automatic mode
     def _schedule(self, env):
-        lo, hi = self._run_net["latency"]
         # lo + _randbelow(hi - lo + 1) is exactly what randint(lo, hi) draws, minus two calls.
-        env.deliver_at = self.now + lo + self._randbelow(hi - lo + 1)
+        env.deliver_at = self.now + self._run_lo + self._randbelow(self._run_width)
         heapq.heappush(self._run_due, (env.deliver_at, env.id))
 
     def _run(self, ticks, net, until=None):
         """Advance ``ticks`` ticks, delivering messages as their latency elapses."""
         self._run_net = net
+        lo, hi = net["latency"]
+        self._run_lo, self._run_width = lo, hi - lo + 1
         due = self._run_due = []
         for env in self._flight.values():
             if env.deliver_at is None or env.deliver_at <= self.now:
@@ -680,41 +707,53 @@ class Cluster:
         drop_rate, dup_rate = net["drop_rate"], net["duplicate_rate"]
         rnd = self._net_rng.random
         flight = self._flight
-        stats = {"delivered": 0, "dropped": 0, "duplicated": 0, "lost": 0}
+        pop = heapq.heappop
+        delivered = dropped = duplicated = lost = 0
         done = 0
         reached = False
+        # Crashes, restarts and partitions are events of their own, never inside a run.
+        running = self._running_nodes()
+        # A run makes many short-lived objects and no reference cycles: the cyclic garbage
+        # collector would only rescan the ever longer history, so it waits for the run's end.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             if until is not None and until(self):
                 ticks = 0  # the goal already holds: run no tick at all
                 reached = True
             for _ in range(ticks):
-                self._tick_all()
+                self._tick_all(running)
                 now = self.now
                 while due and due[0][0] <= now:
-                    at, mid = heapq.heappop(due)
+                    at, mid = pop(due)
                     env = flight.get(mid)
                     if env is None or env.deliver_at != at:
                         continue
                     if drop_rate and rnd() < drop_rate:
                         del flight[mid]
                         self._net_note("dropped", env)
-                        stats["dropped"] += 1
+                        dropped += 1
                         continue
                     if dup_rate and rnd() < dup_rate:
                         self._send([env.msg])
                         self._net_note("duplicated", flight[self._next_msg_id - 1], mid)
-                        stats["duplicated"] += 1
+                        duplicated += 1
                     if self._deliver_quietly(env):
-                        stats["delivered"] += 1
+                        delivered += 1
                     else:
-                        stats["lost"] += 1
+                        lost += 1
                 done += 1
-                if until is not None and until(self):
-                    reached = True
-                    break
+                if until is not None:
+                    if until(self):
+                        reached = True
+                        break
+                    running = self._running_nodes()  # the goal is user code: take no chances
         finally:
             self._run_due = self._run_net = None
-        return done, reached, stats
+            if collecting:
+                gc.enable()
+        return done, reached, {"delivered": delivered, "dropped": dropped,
+                               "duplicated": duplicated, "lost": lost}
 
     def run(self, ticks: int, *, latency=(1, 3), drop_rate: float = 0.0,
             duplicate_rate: float = 0.0, **unknown) -> Event:
