@@ -403,6 +403,9 @@ class _Search:
         if symmetry is True and self.asym:
             raise InvalidArgument(f"symmetry reduction is unsound here: {self.asym}, so renaming "
                                   "servers changes the problem; use symmetry='auto' or False")
+        if symmetry == "auto" and goal is not None and goal not in GOALS.values() and n > 1:
+            self.asym = self.asym or ("a goal function may tell servers apart (pass "
+                                      "symmetry=True if yours does not)")
         self.symmetry = symmetry is not False and not self.asym and n > 1
         self.goal = goal
         self.cmd_ids = {None: 0}
@@ -998,6 +1001,7 @@ def _bfs(search, result, max_depth, max_states, bar):
     result.depth = max(result.depth, len(path))
     if what == "violation":
         payload.event = len(path) - 1
+        payload.time = sum(1 for ev in path if ev[0] == "heartbeat")  # one tick each
         result.violation = payload
     elif what == "error":
         result.handler_error = payload

@@ -163,6 +163,16 @@ def test_goal_function_sees_a_state_view():
     assert not never.goal_reached and never.exhausted and "never reached" in never.verdict()
 
 
+def test_goal_functions_turn_symmetry_off_unless_told_otherwise():
+    """'S3 leads' is no goal up to renaming servers: the default search must not merge it away."""
+    def s3_leads(s):
+        return s.nodes[3].role is Role.LEADER
+    r = explore(goal=s3_leads, **SMALL)
+    assert r.goal_reached and not r.symmetry and "goal function" in r.symmetry_note
+    assert r.cluster().nodes[3].role is Role.LEADER
+    assert explore(goal="leader", **SMALL).symmetry  # named goals are symmetric
+
+
 def test_a_handler_that_raises_is_a_finding():
     def fragile(node, msg):
         if msg.term > 1:
