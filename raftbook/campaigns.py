@@ -532,6 +532,8 @@ def campaign(seeds=100, *, n: int = 5, handlers=None, steps: int = 60, faults=FA
                         bar.update(len(rows), f"{len(rows)}/{len(seeds)} seeds")
                 failing = [r["seed"] for r in rows if not r["ok"]][:minimize]
                 examples = pool.map(_minimize_one, failing, chunksize=1)
+                pool.close()
+                pool.join()
         else:
             workers = 1
             for s in seeds:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
 import random
 import sys
 import time
@@ -141,7 +142,8 @@ class ExploreResult:
     ``states`` counts every state generated (duplicates included), ``distinct``
     the distinct states within bounds, ``depth`` the deepest breadth-first level
     reached; ``exhausted`` is True when every state within the bounds was explored.
-    ``violation`` is the first :class:`~raftbook.SafetyViolation` found (or
+    ``workers`` processes shared the large levels (``worker_cpu``: the CPU
+    seconds each used). ``violation`` is the first :class:`~raftbook.SafetyViolation` found (or
     None), ``handler_error`` a handler that raised; ``goal_reached`` says the
     goal was met. ``path`` lists the events from the start to what was found;
     :meth:`cluster` replays them on a real cluster, :meth:`trace` gives JSON.
@@ -163,6 +165,8 @@ class ExploreResult:
     handler_error: HandlerError | None = None
     goal: str | None = None
     goal_reached: bool = False
+    workers: int = 1
+    worker_cpu: list = field(default_factory=list)
     path: list = field(default_factory=list)
     _setup: dict = field(default_factory=dict, repr=False)
 
@@ -209,7 +213,7 @@ class ExploreResult:
         import pandas as pd
 
         rows = {"servers": self.n, **{k: v for k, v in self.bounds.items()},
-                "events": ", ".join(self.events), "symmetry": self.symmetry,
+                "events": ", ".join(self.events), "symmetry": self.symmetry, "workers": self.workers,
                 "states": self.states, "distinct states": self.distinct, "depth": self.depth,
                 "out of bounds": self.out_of_bounds, "exhausted": self.exhausted,
                 "seconds": round(self.seconds, 3),
@@ -791,7 +795,7 @@ def _show(cmd):
 def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_log: int = 2,
             max_in_flight: int = 6, max_depth: int | None = None, max_states: int = 2_000_000,
             values=1, events=DEFAULT_EVENTS, max_entries: int | None = None, symmetry="auto",
-            goal=None, progress=None) -> ExploreResult:
+            goal=None, workers: int = 1, progress=None) -> ExploreResult:
     """Search every interleaving of events breadth first, within bounds; check safety on each.
 
     ``n`` servers start empty (or from ``initial``, as in :meth:`Cluster.from_state`)
@@ -805,8 +809,9 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
     AppendEntries (None: the whole tail). ``symmetry`` ("auto", True, False)
     merges states equal up to renaming servers, when sound. ``goal`` ("leader",
     "commit", "client_commit", or a function of a :class:`StateView`) stops the
-    search at the first state that meets it. ``progress`` shows a bar (default:
-    in notebooks). Returns an :class:`ExploreResult`.
+    search at the first state that meets it. ``workers`` processes share the
+    large breadth-first levels (the result does not depend on how many).
+    ``progress`` shows a bar (default: in notebooks). Returns an :class:`ExploreResult`.
     """
     if not _is_int(n) or not 1 <= n <= 7:
         raise InvalidArgument(f"explore searches clusters of 1 to 7 servers; got n={n!r} "
@@ -847,6 +852,8 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
                               f"takes; got {type(initial).__name__}")
 
     check_progress(progress)
+    if not _is_int(workers) or workers < 1:
+        raise InvalidArgument(f"workers is a number of processes >= 1; got {workers!r}")
     search = _Search(n, handlers, initial or None, (max_term, max_log, max_in_flight), kinds,
                      commands, max_entries, symmetry, goal_fn)
     asym, use_sym = search.asym, search.symmetry
@@ -861,7 +868,7 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
                            goal=goal_name, _setup=search.setup)
     bar = progress_bar(progress, max_depth, "depth")
     try:
-        _bfs(search, result, max_depth, max_states, bar)
+        _bfs(search, result, max_depth, max_states, bar, workers)
     finally:
         if bar is not None:
             bar.close()
@@ -879,12 +886,12 @@ def _report(bar, depth, states, distinct, frontier, t0, force=False):
 CHUNK = 256
 
 
-def _expand(search, items, seen):
+def _expand(search, items, seen, keep=True):
     """Expand ``items`` ((state, index) pairs): new children in order, and what was found.
 
     Returns ``(children, states, out_of_bounds, finding)``; each child is
-    ``(parent index, event code, fingerprint, state, meets the goal)``. Stops at
-    the first violation, handler error or goal.
+    ``(parent index, event code, fingerprint, state, meets the goal)`` (state None
+    unless ``keep``). Stops at the first violation, handler error or goal.
     """
     enabled, apply, keyfn = search.enabled, search.apply, search.key
     goal = search.goal
@@ -912,19 +919,176 @@ def _expand(search, items, seen):
                 continue
             local.add(fp)
             hit = goal is not None and bool(goal(child) if named_goal else goal(search.view(child)))
-            out.append((idx, code, fp, child, hit))
+            out.append((idx, code, fp, child if keep else None, hit))
             if hit:
                 return out, states, out_of_bounds, None
     return out, states, out_of_bounds, None
 
 
-def _level(search, frontier, seen):
-    """The expansions of one breadth-first level, chunk by chunk, in frontier order."""
-    for k in range(0, len(frontier), CHUNK):
-        yield _expand(search, frontier[k:k + CHUNK], seen)
+#: Frontier size from which a search with several workers hands the levels to them.
+PARALLEL_FROM = 256
 
 
-def _bfs(search, result, max_depth, max_states, bar):
+def _worker(conn, search, frontier):
+    """A search process: it owns the states it finds, and sends only fingerprints.
+
+    Each round it expands its share of the level and reports, per parent, the
+    new children ``(parent index, ordinal, code, fingerprint, meets goal)``,
+    the counts, and its first finding; then it keeps the children the main
+    process accepted (``("keep", [(position, index), ...])``).
+    """
+    sent = set()  # fingerprints already reported: the main process has them all
+    enabled, apply, keyfn, goal = search.enabled, search.apply, search.key, search.goal
+    named_goal = goal in GOALS.values()
+    try:
+        while True:
+            msg = conn.recv()
+            if msg[0] == "stop":
+                conn.send(("cpu", time.process_time()))
+                return
+            if msg[0] == "keep":
+                frontier = [(pending[j], g) for j, g in msg[1]]
+                pending = None
+                continue
+            items, counts, pending, finding = [], [], [], None
+            for state, gidx in frontier:
+                n_states = n_oob = 0
+                for t, code in enumerate(enabled(state)):
+                    try:
+                        child, viol, ok = apply(state, code)
+                    except HandlerError as exc:
+                        finding = (gidx, t, code, "error", exc)
+                        break
+                    except RaftbookError as exc:
+                        finding = (gidx, t, code, "error", HandlerError(
+                            f"a handler left the node in a state the core rejects: {exc}"))
+                        break
+                    n_states += 1
+                    if viol is not None:
+                        finding = (gidx, t, code, "violation", viol)
+                        break
+                    if not ok:
+                        n_oob += 1
+                        continue
+                    fp = hash(keyfn(child))
+                    if fp in sent:
+                        continue
+                    sent.add(fp)
+                    hit = goal is not None and bool(goal(child) if named_goal
+                                                    else goal(search.view(child)))
+                    items.append((gidx, t, code, fp, hit))
+                    pending.append(child)
+                    if hit:
+                        finding = (gidx, t, code, "goal", None)
+                        break
+                counts.append((gidx, n_states, n_oob))
+                if finding is not None:
+                    break
+            conn.send((items, counts, finding))
+    except Exception as exc:  # a bug here must not leave the main process waiting
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+class _Workers:
+    """The forked search processes of one parallel search."""
+
+    def __init__(self, search, frontier, workers):
+        ctx = multiprocessing.get_context("fork")
+        self.conns, self.procs = [], []
+        for w in range(workers):
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=_worker, args=(theirs, search, frontier[w::workers]),
+                               daemon=True)
+            proc.start()
+            theirs.close()
+            self.conns.append(mine)
+            self.procs.append(proc)
+
+    def expand(self):
+        for conn in self.conns:
+            conn.send(("expand",))
+        out = []
+        for conn in self.conns:
+            got = conn.recv()
+            if got[0] == "failed":
+                raise RaftbookError(f"a search worker failed: {got[1]}")
+            out.append(got)
+        return out
+
+    def keep(self, kept):
+        for conn, mine in zip(self.conns, kept):
+            conn.send(("keep", mine))
+
+    def close(self):
+        """Stop the workers; returns the CPU seconds each one used (None if unknown)."""
+        cpu = []
+        for conn in self.conns:
+            try:
+                conn.send(("stop",))
+                got = conn.recv() if conn.poll(5) else None
+            except (OSError, EOFError):
+                got = None
+            cpu.append(got[1] if got and got[0] == "cpu" else None)
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+        return cpu
+
+
+def _parallel_level(pool, first, size, seen, parents, codes, max_states):
+    """Merge one level the workers expanded, in the order a single process would.
+
+    Returns ``(states, out_of_bounds, accepted, found, stopped)``.
+    """
+    import heapq
+
+    results = pool.expand()
+    stop = min(((f[0], f[1]) for _, _, f in results if f is not None), default=None)
+    finding = next((f for _, _, f in results if f is not None and (f[0], f[1]) == stop), None)
+    counts = heapq.merge(*[c for _, c, _ in results])
+    items = heapq.merge(*[[(g, t, code, fp, hit, w, j) for j, (g, t, code, fp, hit) in enumerate(i)]
+                          for w, (i, _, _) in enumerate(results)])
+    item = next(items, None)
+    kept = [[] for _ in results]
+    states = oob = accepted = 0
+    found, stopped = None, ""
+    for gidx, n_states, n_oob in counts:
+        pos = gidx - first
+        if pos and pos % CHUNK == 0 and len(seen) >= max_states:
+            stopped = f"stopped at max_states={max_states:,}"
+            break
+        if stop is not None and gidx > stop[0]:
+            break
+        states += n_states
+        oob += n_oob
+        while item is not None and item[0] == gidx:
+            g, t, code, fp, hit, w, j = item
+            item = next(items, None)
+            if fp in seen:
+                continue
+            seen.add(fp)
+            parents.append(g)
+            codes.append(code)
+            kept[w].append((j, len(parents) - 1))
+            accepted += 1
+            if hit:
+                found = (len(parents) - 1, None, "goal", None)
+                break
+        if found is not None:
+            break
+        if stop is not None and gidx == stop[0]:
+            found = (finding[0], finding[2], finding[3], finding[4])
+            break
+    else:
+        if size and len(seen) >= max_states:
+            stopped = f"stopped at max_states={max_states:,}"
+    if found is None and not stopped:
+        pool.keep(kept)
+    return states, oob, accepted, found, stopped
+
+
+def _bfs(search, result, max_depth, max_states, bar, workers=1):
     t0 = time.perf_counter()
     root = search.root
     goal = search.goal
@@ -937,41 +1101,65 @@ def _bfs(search, result, max_depth, max_states, bar):
     if goal is not None and (goal(root) if goal in GOALS.values() else goal(search.view(root))):
         found = (-1, None, "goal", None)
     frontier = [(root, 0)]
+    size = 1  # states in the frontier (held by the workers once they run)
+    pool = None
     depth = 0
     stopped = ""
-    while frontier and found is None:
-        if max_depth is not None and depth >= max_depth:
-            stopped = f"stopped at max_depth={max_depth}"
-            break
-        nxt = []
-        levels = _level(search, frontier, seen)
-        for children, n_states, n_oob, finding in levels:
-            states += n_states
-            out_of_bounds += n_oob
-            for idx, code, fp, child, hit in children:
-                if fp in seen:
-                    continue
-                seen.add(fp)
-                parents.append(idx)
-                codes.append(code)
-                nxt.append((child, len(parents) - 1))
-                if hit:
-                    found = (len(parents) - 1, None, "goal", None)
+    try:
+        while size and found is None:
+            if max_depth is not None and depth >= max_depth:
+                stopped = f"stopped at max_depth={max_depth}"
+                break
+            first = len(parents) - size
+            if pool is None and workers > 1 and size >= PARALLEL_FROM and \
+                    "fork" in multiprocessing.get_all_start_methods():
+                pool = _Workers(search, frontier, workers)
+                frontier = None
+            if pool is not None:
+                n_states, n_oob, size, found, stopped = _parallel_level(
+                    pool, first, size, seen, parents, codes, max_states)
+                states += n_states
+                out_of_bounds += n_oob
+                if bar is not None:
+                    _report(bar, depth + 1, states, len(seen), size, t0)
+                depth += 1
+                if stopped:
                     break
-            if found is None and finding is not None:
-                found = finding
-            if bar is not None:
-                _report(bar, depth + 1, states, len(seen), len(nxt), t0)
-            if found is not None:
+                continue
+            nxt = []
+            for k in range(0, len(frontier), CHUNK):
+                children, n_states, n_oob, finding = _expand(search, frontier[k:k + CHUNK], seen)
+                states += n_states
+                out_of_bounds += n_oob
+                for idx, code, fp, child, hit in children:
+                    if fp in seen:
+                        continue
+                    seen.add(fp)
+                    parents.append(idx)
+                    codes.append(code)
+                    nxt.append((child, len(parents) - 1))
+                    if hit:
+                        found = (len(parents) - 1, None, "goal", None)
+                        break
+                if found is None and finding is not None:
+                    found = finding
+                if bar is not None:
+                    _report(bar, depth + 1, states, len(seen), len(nxt), t0)
+                if found is not None:
+                    break
+                if len(seen) >= max_states:
+                    stopped = f"stopped at max_states={max_states:,}"
+                    break
+            frontier = nxt
+            size = len(nxt)
+            depth += 1
+            if stopped:
                 break
-            if len(seen) >= max_states:
-                stopped = f"stopped at max_states={max_states:,}"
-                break
-        levels.close()
-        frontier = nxt
-        depth += 1
-        if stopped:
-            break
+    finally:
+        if pool is not None:
+            result.worker_cpu = pool.close()
+    result.workers = len(result.worker_cpu) or 1
+    frontier = size
     result.exhausted = found is None and not frontier and not stopped
     if found is None and not frontier and not stopped:
         depth -= 1  # the last level added nothing new

@@ -103,6 +103,28 @@ def test_state_counts_do_not_depend_on_string_hashing():
     assert outs == {f"{here.states} {here.distinct} {here.depth}\n"}
 
 
+@pytest.fixture
+def parallel_early(monkeypatch):
+    """Hand levels to the workers from the first one of 8 states on."""
+    # (rb.explore, the function, hides the module of the same name)
+    monkeypatch.setattr(sys.modules["raftbook.explore"], "PARALLEL_FROM", 8)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(symmetry=False, **SMALL),                                    # exhausted
+    dict(max_states=500, **SMALL),                                    # stopped by max_states
+    dict(goal="client_commit", n=3, max_term=1, max_log=2, max_in_flight=5),
+    dict(handlers={"advance_commit_index": commit_without_term_check}, max_entries=1, **FIG8),
+])
+def test_workers_do_not_change_the_result(parallel_early, kwargs):
+    one, two = explore(**kwargs), explore(workers=2, **kwargs)
+    assert two.workers == 2 and len(two.worker_cpu) == 2 and one.workers == 1
+    assert (one.distinct, one.depth, one.exhausted, one.stopped, one.path, one.goal_reached) == \
+        (two.distinct, two.depth, two.exhausted, two.stopped, two.path, two.goal_reached)
+    assert (one.states, one.out_of_bounds) == (two.states, two.out_of_bounds)
+    assert str(one.violation) == str(two.violation)
+
+
 def test_symmetry_reduction_merges_renamed_states_and_keeps_verdicts():
     sym, full = explore(**SMALL), explore(symmetry=False, **SMALL)
     assert sym.symmetry and not full.symmetry
@@ -221,7 +243,7 @@ def test_progress_text(capsys):
     dict(n=0), dict(n=9), dict(max_term=0), dict(max_term="2"), dict(max_depth=-1),
     dict(events=["fly"]), dict(events=[]), dict(goal="win"), dict(goal=3), dict(symmetry="yes"),
     dict(values=-1), dict(values=[("jump",)]), dict(progress="loud"), dict(initial=[1]),
-    dict(initial={9: {}}), dict(max_entries=0), dict(handlers={"nope": len}),
+    dict(initial={9: {}}), dict(max_entries=0), dict(handlers={"nope": len}), dict(workers=0),
 ])
 def test_bad_arguments_are_clear_errors(kwargs):
     with pytest.raises(rb.RaftbookError):
