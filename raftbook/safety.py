@@ -21,6 +21,8 @@ import itertools
 from .errors import InvalidArgument, SafetyViolation
 from .roles import Role
 
+_LEADER = Role.LEADER
+
 
 class SafetyMonitor:
     __slots__ = ("cluster", "leaders", "entries", "committed", "applied", "leader_logs",
@@ -70,23 +72,22 @@ class SafetyMonitor:
 
     def observe(self, node) -> None:
         """Look at what changed on ``node`` since the last look."""
-        if self.violation is not None:
-            node.log.changed_from = None
-            return
         nid = node.id
         log = node.log
-        term = node.current_term
-        is_leader = node.role is Role.LEADER
-
-        # Fast path: nothing this monitor judges has changed since the last look.
+        # Fast path, most steps: nothing this monitor judges has changed since the last look.
         if log.changed_from is None and node.commit_index == self.seen_commit.get(nid, 0) \
-                and node.last_applied == self.seen_applied.get(nid, 0):
-            if is_leader:
-                if self.leaders.get(term) == nid and \
-                        self.leader_logs.get(nid) == (term, log.last_index, log.truncations):
+                and node.last_applied == self.seen_applied.get(nid, 0) and self.violation is None:
+            if node.role is not _LEADER:
+                if nid not in self.leader_logs:
                     return
-            elif nid not in self.leader_logs:
+            elif self.leader_logs.get(nid) == (node.current_term, log.last_index, log.truncations) \
+                    and self.leaders.get(node.current_term) == nid:
                 return
+        if self.violation is not None:
+            log.changed_from = None
+            return
+        term = node.current_term
+        is_leader = node.role is _LEADER
 
         # Election safety and leader completeness for a newly seen leader.
         if is_leader:
