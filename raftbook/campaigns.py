@@ -24,8 +24,8 @@ from pathlib import Path
 
 from .cluster import Cluster
 from .config import Config
-from .errors import HandlerError, InvalidArgument, NotLeader, RaftbookError, SafetyViolation
-from .explore import check_progress, progress_bar
+from .errors import HandlerError, InvalidArgument, NotLeader, RaftbookError
+from .progress import check_progress, progress_bar
 from .node import _is_int
 from .roles import Role
 
@@ -34,7 +34,7 @@ FAULTS = ("crash", "partition", "drop", "duplicate", "timeout")
 #: Short election timeouts make elections (and so trouble) frequent.
 CAMPAIGN_CONFIG = Config(election_timeout=(10, 20), heartbeat_interval=3)
 #: Replays one minimization may spend, per stage (keeps it bounded, deterministically).
-MINIMIZE_BUDGET = 300
+MINIMIZE_BUDGET = 1000
 
 
 # ----------------------------------------------------------------------------- schedules

@@ -106,8 +106,7 @@ def test_state_counts_do_not_depend_on_string_hashing():
 @pytest.fixture
 def parallel_early(monkeypatch):
     """Hand levels to the workers from the first one of 8 states on."""
-    # (rb.explore, the function, hides the module of the same name)
-    monkeypatch.setattr(sys.modules["raftbook.explore"], "PARALLEL_FROM", 8)
+    monkeypatch.setattr("raftbook.bfs.PARALLEL_FROM", 8)
 
 
 @pytest.mark.parametrize("kwargs", [
