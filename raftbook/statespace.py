@@ -34,14 +34,9 @@ from .roles import Role
 #: Every kind of event the search can take.
 EVENT_KINDS = ("timeout", "deliver", "heartbeat", "propose", "duplicate", "drop", "crash",
                "restart")
-#: What :func:`explore` tries unless told otherwise (no faults beyond message reordering).
-DEFAULT_EVENTS = ("timeout", "deliver", "heartbeat", "propose")
 #: An election timeout no search ever reaches: timers fire only through explicit timeouts.
 NEVER = 10 ** 9
-#: The cluster configuration a counterexample replays on.
-SEARCH_CONFIG = Config(election_timeout=(NEVER, NEVER), heartbeat_interval=1)
 
-_KIND_CODE = {k: i for i, k in enumerate(EVENT_KINDS)}
 _LEADER, _CANDIDATE = Role.LEADER, Role.CANDIDATE
 _first = itemgetter(0)
 # Attributes of a RaftNode the search saves and restores (or knowingly resets). A test
@@ -127,6 +122,8 @@ class StateSpace:
 
     def __init__(self, n, handlers, initial, bounds, kinds, commands, max_entries, symmetry,
                  goal):
+        # One-tick heartbeats and timers that never fire: a ``heartbeat`` event is one
+        # cluster tick and a ``timeout`` event is ``cluster.timeout(i)`` on replay.
         self.config = Config(election_timeout=(NEVER, NEVER), heartbeat_interval=1,
                              max_entries=max_entries)
         kwargs = dict(n=n, seed=0, config=self.config, handlers=handlers, record_reasons=False,
@@ -137,8 +134,8 @@ class StateSpace:
         self.n = n
         self.ids = tuple(range(1, n + 1))
         self.asym = _symmetric(c)
-        self.workers = c.nodes
-        for node in self.workers.values():
+        self.working = c.nodes
+        for node in self.working.values():
             node._reasons = None  # no explanations: speed
             node.rng = _FixedRandom()  # every timeout is NEVER: no draw needed
         self.logs = {i: node.log for i, node in c.nodes.items()}
@@ -241,7 +238,7 @@ class StateSpace:
 
     def load(self, i, ns):
         """Put a saved state into server i's working node; returns the node."""
-        node = self.workers[i]
+        node = self.working[i]
         node.log = self.logs[i]
         (node.role, node.current_term, node.voted_for, entries, node.commit_index,
          node.last_applied, nxt, mat, node.leader_id, votes, kv) = ns[2]
