@@ -325,6 +325,7 @@ class Counterexample:
     events: list | None
     trace: dict
     original_actions: int
+    _handlers: dict | None = field(default=None, repr=False)
 
     def cluster(self, handlers=None) -> Cluster:
         """The minimized run, replayed on a fresh cluster (widget-ready)."""
@@ -336,9 +337,8 @@ class Counterexample:
         return [f"{e['kind']} {e['args']}" for e in self.trace["events"]]
 
     def save_trace(self, path) -> None:
+        """Write the minimized run as a JSON trace (``rb.Cluster.load_trace`` replays it)."""
         Path(path).write_text(json.dumps(self.trace, indent=1) + "\n", encoding="utf-8")
-
-    _handlers: dict | None = field(default=None, repr=False)
 
 
 def minimize(job: _Job, seed: int, budget: int = MINIMIZE_BUDGET) -> Counterexample | None:
@@ -378,11 +378,14 @@ def minimize(job: _Job, seed: int, budget: int = MINIMIZE_BUDGET) -> Counterexam
         events = shrink(events, fails_events, budget)
         c, used = _replay_events(job, seed, events, stop=True)
         events = events[:used]
-    else:
-        c = _Run(job, seed).play(small).c
-    final = _Run(job, seed, reasons=True).play(small) if events is None else None
-    if final is not None:
-        c = final.c
+    else:  # a flood or a handler error: the failing run, tick by tick, up to the failure
+        split = small[:-1]
+        last = small[-1]
+        if last[0] == "run":
+            split += [("run", 1) + last[2:]] * last[1]
+        else:
+            split.append(last)
+        c = _Run(job, seed).play(split).c
     kind, prop, detail = first.finding
     v = c.violation
     if v is not None:

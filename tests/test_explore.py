@@ -330,8 +330,15 @@ def test_campaign_reports_floods_and_handler_errors():
 
     def crashy(node, msg):
         raise RuntimeError("oops")
-    r = rb.campaign(2, n=3, handlers={"request_vote": crashy}, workers=1, minimize=0)
+    r = rb.campaign(2, n=3, handlers={"request_vote": crashy}, workers=1)
     assert set(r.table["finding"]) == {"handler_error"} and "oops" in r.table["detail"].iloc[0]
+    ex = r.counterexamples[0]
+    assert ex.finding == "handler_error" and ex.events is None and len(ex.actions) == 1
+    c = ex.cluster(handlers={"request_vote": crashy})  # replays up to the tick that raised
+    assert c.history and {e.kind for e in c.history} == {"run_until"}
+    assert any(type(env.msg).__name__ == "RequestVote" for env in c.in_flight)
+    with pytest.raises(rb.HandlerError, match="oops"):
+        c.run(5)
 
 
 def test_shrink_keeps_what_the_predicate_needs():
