@@ -354,9 +354,14 @@ class Cluster:
                 and 1 <= latency[0] <= latency[1]):
             raise InvalidArgument(f"latency must be a pair of whole tick counts (lo, hi) with "
                                   f"1 <= lo <= hi; got {latency!r}")
+        # drop_rate may be 1 (a network that loses everything); duplicate_rate must stay
+        # below 1, or every delivery would copy the message again, forever.
         for name, p in (("drop_rate", drop_rate), ("duplicate_rate", duplicate_rate)):
-            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-                raise InvalidArgument(f"{name} is a probability in [0, 1); got {p!r}")
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+                raise InvalidArgument(f"{name} is a probability in [0, 1]; got {p!r}")
+        if duplicate_rate == 1:
+            raise InvalidArgument("duplicate_rate must be below 1: at 1 every delivery would "
+                                  "copy the message again, forever")
         return {"latency": list(latency), "drop_rate": float(drop_rate),
                 "duplicate_rate": float(duplicate_rate)}
 

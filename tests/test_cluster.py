@@ -299,3 +299,14 @@ def test_committed_stays_committed_after_the_only_knowing_server_restarts():
     assert (c.status(p), c.result(p), c.status(g), c.result(g)) == ("committed", 1, "committed", 1)
     c.undo()                          # before the restart: the same answers
     assert c.status(g) == "committed" and c.result(g) == 1
+
+
+def test_drop_rate_one_loses_every_message_and_duplicate_rate_one_is_refused():
+    c = rb.Cluster(3, seed=0)
+    assert not c.run_until(lambda c: c.leader is not None, 200, drop_rate=1)
+    stats = c.history[-1].stats
+    assert stats["delivered"] == 0 and stats["dropped"] > 0
+    before = (c.fingerprint(), len(c.history))
+    with pytest.raises(rb.InvalidArgument, match="duplicate_rate must be below 1"):
+        c.run(5, duplicate_rate=1)
+    assert (c.fingerprint(), len(c.history)) == before
