@@ -239,7 +239,7 @@ def _commands(values) -> tuple:
                           f"[('set', 'x', 1)]; got {values!r}")
 
 def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_log: int = 2,
-            max_in_flight: int = 6, max_depth: int | None = None, max_states: int = 2_000_000,
+            max_in_flight: int = 4, max_depth: int | None = None, max_states: int = 2_000_000,
             values=1, events=DEFAULT_EVENTS, max_entries: int | None = None, symmetry="auto",
             goal=None, workers: int = 1, progress=None) -> ExploreResult:
     """Search every interleaving of events breadth first, within bounds; check safety on each.
