@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import raftbook as rb
+from raftbook.exercises.bugs import BUGS
 from raftbook.explain import explain, explain_text, explain_violation
-from raftbook.messages import RequestVoteReply
 
 
 def manual_election():
@@ -139,16 +139,8 @@ def test_reasons_are_deterministic_and_survive_trace_and_replay(tmp_path):
     assert a.reasons() == b.reasons()[:len(a.reasons())] and len(a.reasons()) < n
 
 
-def by_length(node, msg):
-    """A student's vote rule that compares log lengths instead of last terms."""
-    if msg.term > node.current_term:
-        node.become_follower(msg.term)
-    ok = (msg.term == node.current_term and node.voted_for in (None, msg.src)
-          and msg.last_log_index >= node.log.last_index)
-    if ok:
-        node.voted_for = msg.src
-        node.reset_election_timer()
-    return [RequestVoteReply(node.id, msg.src, node.current_term, ok)]
+# A student's vote rule that compares log lengths instead of last terms.
+by_length = BUGS["up_to_date_by_length"].fn
 
 
 def test_violation_quotes_the_vote_that_broke_the_rule():

@@ -2,6 +2,7 @@
 import pytest
 
 import raftbook as rb
+from raftbook.exercises.bugs import BUGS
 from raftbook.messages import AppendEntriesReply, RequestVoteReply
 from raftbook.reasons import REASON_CODES, REASON_FAMILIES, families_of, reason_code, rule_of
 
@@ -506,16 +507,8 @@ def s_match_index_decreased():
         ["S1 lowered the match index of S2 from 2 to 1"]
 
 
-def by_length(node, msg):
-    """Bug: the up-to-date check done by log length."""
-    if msg.term > node.current_term:
-        node.become_follower(msg.term)
-    ok = (msg.term == node.current_term and node.voted_for in (None, msg.src)
-          and msg.last_log_index >= node.log.last_index)
-    if ok:
-        node.voted_for = msg.src
-        node.reset_election_timer()
-    return [RequestVoteReply(node.id, msg.src, node.current_term, ok)]
+# A student's vote rule that compares log lengths instead of last terms.
+by_length = BUGS["up_to_date_by_length"].fn
 
 
 def s_vote_granted_breaking_rule():
