@@ -784,7 +784,9 @@ class Cluster:
             raise InvalidArgument(f"max_ticks must be a whole number >= 0; got {max_ticks!r}")
         _check_network_names(unknown)
         net = self._check_network(latency, drop_rate, duplicate_rate)
-        holder = {}
+        # The replayable form records how many ticks actually ran (a function is not data);
+        # go() fills it in before the event is built.
+        args = {"max_ticks": max_ticks, **net}
 
         def checked(c):
             try:
@@ -796,15 +798,14 @@ class Cluster:
 
         def go():
             done, reached, stats = self._run(max_ticks, net, checked)
-            holder["ticks"], holder["reached"] = done, reached
-            word = "reached the goal" if reached else "gave up"
-            return f"ran {done} ticks to t={self.now} and {word}", stats
-        ev = self._record("run_until", {"max_ticks": max_ticks, **net}, go)
-        # The replayable form: how many ticks actually ran (a function is not data).
-        self.history[-1] = Event(ev.seq, ev.time, ev.kind,
-                                 {**ev.args, "ticks": holder["ticks"], "reached": holder["reached"]},
-                                 ev.summary, ev.sent, ev.reasons, ev.stats, ev.network)
-        return holder["reached"]
+            args["ticks"], args["reached"] = done, reached
+            return self._run_until_summary(done, reached), stats
+        self._record("run_until", args, go)
+        return args["reached"]
+
+    def _run_until_summary(self, done, reached) -> str:
+        word = "reached the goal" if reached else "gave up"
+        return f"ran {done} ticks to t={self.now} and {word}"
 
     # ------------------------------------------------------------------ history and time travel
     def events(self):
@@ -879,8 +880,7 @@ class Cluster:
 
             def go():
                 done, _, stats = self._run(ticks, net)
-                word = "reached the goal" if args["reached"] else "gave up"
-                return f"ran {done} ticks to t={self.now} and {word}", stats
+                return self._run_until_summary(done, args["reached"]), stats
             self._record("run_until", dict(args), go)
         else:
             raise InvalidArgument(f"unknown event kind {kind!r}")
