@@ -1,33 +1,48 @@
-"""raftbook: a step-by-step Raft consensus cluster for teaching, in Jupyter."""
-from .cluster import Cluster, Envelope, Event, Proposal, Reason, Snapshot
-from .config import Config
+"""raftbook: a step-by-step Raft consensus cluster for teaching, in Jupyter.
+
+The package reads in the direction data flows: ``core`` (one server: messages, log,
+Figure 2's rules, the step function) -> ``sim`` (the cluster around it: network,
+faults, time, history) -> ``check`` (the safety properties, linearizability) and
+``explain`` (why each step happened) -> ``search`` (exploration and fault campaigns)
+-> ``ui`` (pictures, tables, the widget) -> ``exercises`` (graded assignments).
+"""
+import sys as _sys
+
+from . import _compat
+
+_compat.install(__name__)
+from .sim.cluster import Cluster, Envelope, Event, Proposal, Reason, Snapshot
+from .core.config import Config
 from .errors import (SAFETY_PROPERTIES, HandlerError, InvalidArgument, InvalidCommand, InvalidState,
                      NotLeader, RaftbookError, SafetyViolation, TraceError, UnknownMessage,
                      UnknownNode)
-from .log import RaftLog
-from .messages import AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply
-from .node import RaftNode
-from .roles import Role
-from .rules import reference_handlers
-from .safety import check_safety
-from .diagram import Diagram, spacetime, spacetime_svg
-from .explain import explain_text, explain_violation
-from .reasons import REASON_CODES, REASON_FAMILIES, explain_reason
-from . import scenarios
+from .core.log import RaftLog
+from .core.messages import AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply
+from .core.node import RaftNode
+from .core.roles import Role
+from .core.rules import reference_handlers
+from .check.safety import check_safety
+from .explain.diagram import Diagram, spacetime, spacetime_svg
+from .explain.narrate import explain_text, explain_violation
+from .explain.reasons import REASON_CODES, REASON_FAMILIES, explain_reason
+from .sim import scenarios
 from .exercises import grade
 from . import exercises
-from .explore import ExploreResult, explore
-from .campaigns import CampaignResult, campaign
-from .linearizability import LinearizabilityResult, Operation, check_linearizability
-from .clients import Clients
+from .search.explore import ExploreResult, explore
+from .search.campaigns import CampaignResult, campaign
+from .check.linearizability import LinearizabilityResult, Operation, check_linearizability
+from .sim.clients import Clients
+
+# ``rb.explore`` is the function; ``raftbook.explore`` the module (its old path) stays importable.
+_sys.modules.setdefault(f"{__name__}.explore", _sys.modules[ExploreResult.__module__])
 
 __version__ = "0.1.0"
 
 # The widget, the picture and the tables pull in ipywidgets, networkx and pandas:
 # they load on first use, so `import raftbook` stays quick for graders and campaigns.
-_LAZY = {"ClusterWidget": "widgets", "show": "widgets", "cluster_graph": "view",
-         "render_svg": "view", "logs_table": "tables", "nodes_table": "tables",
-         "messages_table": "tables", "proposals_table": "tables"}
+_LAZY = {"ClusterWidget": "ui.widgets", "show": "ui.widgets", "cluster_graph": "ui.view",
+         "render_svg": "ui.view", "logs_table": "ui.tables", "nodes_table": "ui.tables",
+         "messages_table": "ui.tables", "proposals_table": "ui.tables"}
 
 
 def __getattr__(name):

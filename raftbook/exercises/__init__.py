@@ -4,7 +4,7 @@
 catalogue of classic student bugs as buggy functions (see :mod:`.bugs`);
 ``make_node`` builds one server in a chosen state to try a handler by hand.
 """
-from ..kv import apply_command
+from ..core.kv import apply_command
 from .bugs import BUGS, HIDDEN_SEED, Bug
 from .grader import GRADED, grade
 from .report import LAYERS, Finding, GradeReport, LayerResult

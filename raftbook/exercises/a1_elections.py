@@ -5,8 +5,8 @@ S2 and S3. ``T`` shifts every term so hidden tests differ from visible ones.
 """
 from __future__ import annotations
 
-from ..messages import RequestVote, RequestVoteReply
-from ..roles import Role
+from ..core.messages import RequestVote, RequestVoteReply
+from ..core.roles import Role
 from .rulecase import rule_case
 
 H = "request_vote"

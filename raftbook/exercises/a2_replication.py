@@ -5,8 +5,8 @@ The server under test is S1 of three; the leader is S2. Commands are
 """
 from __future__ import annotations
 
-from ..messages import AppendEntries, AppendEntriesReply, Entry
-from ..roles import Role
+from ..core.messages import AppendEntries, AppendEntriesReply, Entry
+from ..core.roles import Role
 from .rulecase import rule_case
 
 H = "append_entries"

@@ -6,8 +6,8 @@ here), so a case can see whether that happened.
 """
 from __future__ import annotations
 
-from ..messages import AppendEntries, AppendEntriesReply
-from ..roles import Role
+from ..core.messages import AppendEntries, AppendEntriesReply
+from ..core.roles import Role
 from .rulecase import rule_case
 
 H = "append_entries_reply"

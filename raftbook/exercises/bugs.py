@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..messages import AppendEntriesReply, RequestVoteReply
-from ..roles import Role
-from ..kv import apply_command
-from ..rules import handle_append_entries_reply, log_is_up_to_date
+from ..core.messages import AppendEntriesReply, RequestVoteReply
+from ..core.roles import Role
+from ..core.kv import apply_command
+from ..core.rules import handle_append_entries_reply, log_is_up_to_date
 
 
 #: The seed of the course's hidden tests (``rb.grade(..., seed=HIDDEN_SEED)``).

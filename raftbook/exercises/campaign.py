@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import random
 
-from ..cluster import Cluster
-from ..config import Config
+from ..sim.cluster import Cluster
+from ..core.config import Config
 from ..errors import HandlerError
-from ..roles import Role
+from ..core.roles import Role
 from .play import HANDLER_RULE, Play, Stop, converged, one_leader
 from .report import Finding, LayerResult
 

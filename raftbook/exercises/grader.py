@@ -12,7 +12,7 @@ Everything is seeded: the same function and seed give the same report.
 from __future__ import annotations
 
 from ..errors import InvalidArgument
-from ..rules import reference_handlers_all
+from ..core.rules import reference_handlers_all
 from . import a1_elections, a2_replication, a3_bookkeeping, a4_commitment  # noqa: F401 (register cases)
 from .campaign import run_campaigns
 from .report import LAYERS, GradeReport

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from ..errors import HandlerError, NotLeader, RaftbookError
-from ..roles import Role
+from ..core.roles import Role
 
 #: Rules in plain words for each safety property, quoted in findings.
 SAFETY_RULES = {
@@ -147,7 +147,7 @@ class Play:
         return False
 
     def in_flight_text(self) -> str:
-        from ..cluster import _describe
+        from ..sim.cluster import _describe
         envs = list(self.c._flight.values())
         if not envs:
             return "nothing"
@@ -170,7 +170,7 @@ class Play:
         rule); otherwise the reasons of the last events.
         """
         if self.c.violation is not None:
-            from ..explain import explain_violation
+            from ..explain.narrate import explain_violation
             lines = explain_violation(self.c, last=count).splitlines()[1:]
             return tuple(line.strip() for line in lines if line.strip())
         out = []  # [time, sentence, repeats], newest first

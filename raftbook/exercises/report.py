@@ -119,7 +119,7 @@ class GradeReport:
 
     def replay(self):
         """The shortest failing run as a live cluster (``rb.show(report.replay())``)."""
-        from ..cluster import Cluster
+        from ..sim.cluster import Cluster
         if self.trace is None:
             raise InvalidState("this report has no failing run to replay"
                                + (": every check passed" if self.passed else

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..cluster import Cluster
-from ..config import Config
-from ..roles import Role
+from ..sim.cluster import Cluster
+from ..core.config import Config
+from ..core.roles import Role
 from .play import HANDLER_RULE, Play, Stop, converged, one_leader
 from .report import Finding, LayerResult
 

@@ -22,8 +22,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InvalidArgument, RaftbookError
-from .kv import validate_command
+from ..errors import InvalidArgument, RaftbookError
+from ..core.kv import validate_command
 
 
 @dataclass(frozen=True)

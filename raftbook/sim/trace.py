@@ -11,8 +11,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from .config import Config
-from .errors import InvalidArgument, RaftbookError, TraceError
+from ..core.config import Config
+from ..errors import InvalidArgument, RaftbookError, TraceError
 
 FORMAT = "raftbook-trace"
 VERSION = 1
@@ -135,7 +135,7 @@ def state_data(cluster) -> dict:
                     [[e.index, e.term, e.command] for e in n.log], n.commit_index, n.last_applied,
                     sorted(n.kv.items(), key=repr), sorted(n.next_index.items()),
                     sorted(n.match_index.items()), n.leader_id, n.election_elapsed, n.election_timeout]
-    from .messages import message_to_dict
+    from ..core.messages import message_to_dict
     return {
         "now": cluster.now, "nodes": nodes, "crashed": sorted(cluster.crashed),
         "groups": None if cluster.groups is None else [sorted(g) for g in cluster.groups],

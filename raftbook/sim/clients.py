@@ -24,10 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .cluster import Cluster
-from .errors import InvalidArgument, InvalidState, NotLeader
-from .kv import validate_command
-from .linearizability import Operation, check_linearizability
-from .roles import Role
+from ..errors import InvalidArgument, InvalidState, NotLeader
+from ..core.kv import validate_command
+from ..check.linearizability import Operation, check_linearizability
+from ..core.roles import Role
 
 READ_PATHS = ("log", "local")
 

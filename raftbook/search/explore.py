@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bfs import bfs
-from .cluster import Cluster
-from .config import Config
-from .errors import HandlerError, InvalidArgument, RaftbookError, SafetyViolation
-from .kv import validate_command
-from .node import _is_int
+from ..sim.cluster import Cluster
+from ..core.config import Config
+from ..errors import HandlerError, InvalidArgument, RaftbookError, SafetyViolation
+from ..core.kv import validate_command
+from ..core.node import _is_int
 from .progress import check_progress, progress_bar
 from .statespace import EVENT_KINDS, GOALS, NEVER, NODE_FIELDS, NodeView, StateSpace, StateView
 
@@ -354,7 +354,7 @@ def explore_bugs(bugs=None, searches=BUG_SEARCHES, progress=None):
     import pandas as pd
 
     if bugs is None:
-        from .exercises.bugs import BUGS as bugs
+        from ..exercises.bugs import BUGS as bugs
     if not isinstance(bugs, dict):
         raise InvalidArgument(f"bugs maps a name to (handler name, function, ...); got {type(bugs).__name__}")
     rows = []

@@ -19,7 +19,7 @@ import multiprocessing
 import time
 from array import array
 
-from .errors import HandlerError, RaftbookError
+from ..errors import HandlerError, RaftbookError
 
 def _report(bar, depth, states, distinct, frontier, t0, force=False):
     elapsed = time.perf_counter() - t0

@@ -32,10 +32,10 @@ from html import escape
 
 import networkx as nx
 
-from .errors import InvalidArgument, SafetyViolation, UnknownMessage, UnknownNode
-from .messages import AppendEntries, AppendEntriesReply, RequestVote, RequestVoteReply
-from .node import _is_int
-from .roles import Role
+from ..errors import InvalidArgument, SafetyViolation, UnknownMessage, UnknownNode
+from ..core.messages import AppendEntries, AppendEntriesReply, RequestVote, RequestVoteReply
+from ..core.node import _is_int
+from ..core.roles import Role
 
 #: Fill colour of a server by role; crashed servers are grey whatever their role.
 ROLE_FILL = {"follower": "#dde6f3", "candidate": "#ffd27a", "leader": "#86d39b"}
@@ -128,7 +128,7 @@ def command_text(command) -> str:
 
 
 def _safety(cluster):
-    from .safety import check_safety
+    from ..check.safety import check_safety
     try:
         check_safety(cluster)
     except SafetyViolation as exc:
@@ -148,7 +148,7 @@ def cluster_graph(cluster) -> nx.MultiDiGraph:
     why the message would be lost if delivered now: "partition" or "crashed").
     Graph attributes: ``now``, ``leader``, ``groups``, ``violation``, ``tick_ms``.
     """
-    from .cluster import Cluster
+    from ..sim.cluster import Cluster
 
     if not isinstance(cluster, Cluster):
         raise InvalidArgument(f"expected a raftbook Cluster, got {type(cluster).__name__}")

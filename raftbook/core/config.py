@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .errors import InvalidArgument
+from ..errors import InvalidArgument
 
 
 def _is_int(x) -> bool:

@@ -1,7 +1,7 @@
 """The replicated log, indexed from 1 as in the paper."""
 from __future__ import annotations
 
-from .errors import InvalidArgument
+from ..errors import InvalidArgument
 from .messages import Entry
 
 

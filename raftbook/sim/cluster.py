@@ -14,14 +14,14 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .config import Config
-from .errors import (HandlerError, InvalidArgument, InvalidState, NotLeader, RaftbookError,
+from ..core.config import Config
+from ..errors import (HandlerError, InvalidArgument, InvalidState, NotLeader, RaftbookError,
                      UnknownMessage, UnknownNode)
-from .kv import apply_command, validate_command
-from .messages import Entry, command_to_json
-from .node import RaftNode, _is_int
-from .roles import Role
-from .safety import SafetyMonitor
+from ..core.kv import apply_command, validate_command
+from ..core.messages import Entry, command_to_json
+from ..core.node import RaftNode, _is_int
+from ..core.roles import Role
+from ..check.safety import SafetyMonitor
 
 MAX_NODES = 15
 CHECKPOINT_EVERY = 16
@@ -69,7 +69,7 @@ class Reason(NamedTuple):
     fields: dict
 
     def sentence(self) -> str:
-        from .reasons import explain_reason
+        from ..explain.reasons import explain_reason
         return explain_reason(self)
 
 
@@ -199,7 +199,7 @@ class Cluster:
             config = Config.from_dict(config)
         elif not isinstance(config, Config):
             raise InvalidArgument(f"config must be a raftbook.Config (or None); got {type(config).__name__}")
-        from .rules import resolve_handlers
+        from ..core.rules import resolve_handlers
         resolve_handlers(handlers)  # validate before building anything
         self.n = n
         self.seed = seed
@@ -316,7 +316,7 @@ class Cluster:
         ("vote", "append", "commit", "election", ...) or an event kind; ``start``/``end``
         slice the history by event seq. See :func:`raftbook.explain.explain`.
         """
-        from .explain import explain
+        from ..explain.narrate import explain
         return explain(self, node=node, kind=kind, start=start, end=end)
 
     def can_reach(self, src: int, dst: int) -> bool:
@@ -945,9 +945,9 @@ class Cluster:
         return f"<Cluster n={self.n} seed={self.seed} t={self.now} {roles} in_flight={len(self._flight)}>"
 
     def _repr_svg_(self):
-        from .view import render_svg
+        from ..ui.view import render_svg
         return render_svg(self)
 
     def _repr_html_(self):
-        from .view import render_html
+        from ..ui.view import render_html
         return render_html(self)

@@ -13,8 +13,8 @@ called noted (``become_follower``, ``become_leader``) are not inferred twice.
 """
 from __future__ import annotations
 
-from .messages import AppendEntriesReply, RequestVoteReply
-from .roles import Role
+from ..core.messages import AppendEntriesReply, RequestVoteReply
+from ..core.roles import Role
 
 
 def observe(node) -> tuple:

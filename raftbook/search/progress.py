@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .errors import InvalidArgument
+from ..errors import InvalidArgument
 
 class _Progress:
     """A progress line: an ipywidgets bar in a notebook, a text line on stderr elsewhere."""

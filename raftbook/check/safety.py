@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import itertools
 
-from .errors import InvalidArgument, SafetyViolation
-from .roles import Role
+from ..errors import InvalidArgument, SafetyViolation
+from ..core.roles import Role
 
 _LEADER = Role.LEADER
 
@@ -211,7 +211,7 @@ def check_safety(cluster, full: bool = False) -> None:
     already looked at every step. ``full=True`` also checks what can be seen
     in the current state alone (and is what runs when the monitor is off).
     """
-    from .cluster import Cluster
+    from ..sim.cluster import Cluster
 
     if not isinstance(cluster, Cluster):
         raise InvalidArgument(f"check_safety takes a raftbook Cluster, got {type(cluster).__name__}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Union
 
-from .errors import InvalidArgument
+from ..errors import InvalidArgument
 
 
 @dataclass(frozen=True, slots=True)

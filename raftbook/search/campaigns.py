@@ -22,12 +22,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cluster import Cluster
-from .config import Config
-from .errors import HandlerError, InvalidArgument, NotLeader, RaftbookError
+from ..sim.cluster import Cluster
+from ..core.config import Config
+from ..errors import HandlerError, InvalidArgument, NotLeader, RaftbookError
 from .progress import check_progress, progress_bar
-from .node import _is_int
-from .roles import Role
+from ..core.node import _is_int
+from ..core.roles import Role
 
 #: The kinds of fault a campaign may inject.
 FAULTS = ("crash", "partition", "drop", "duplicate", "timeout")

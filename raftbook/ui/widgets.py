@@ -32,9 +32,9 @@ from html import escape
 
 import ipywidgets as W
 
-from .cluster import Cluster
-from .errors import InvalidArgument, InvalidState, RaftbookError, UnknownMessage
-from .node import _is_int
+from ..sim.cluster import Cluster
+from ..errors import InvalidArgument, InvalidState, RaftbookError, UnknownMessage
+from ..core.node import _is_int
 from .view import MAX_LOG, command_text, describe_message, render_svg
 
 #: Play speeds offered, in ticks per second of wall-clock time.
@@ -264,8 +264,8 @@ class ClusterWidget(W.VBox):
         return [("leader", 0)] + [(f"S{i}", i) for i in self.cluster.nodes]
 
     def _fill_explain_filters(self):
-        from .explain import EVENT_KINDS
-        from .reasons import REASON_FAMILIES
+        from ..explain.narrate import EVENT_KINDS
+        from ..explain.reasons import REASON_FAMILIES
 
         self._quiet = True
         try:
@@ -491,7 +491,7 @@ class ClusterWidget(W.VBox):
                   record_reasons=old.record_reasons, monitor=old._monitor is not None)
         try:
             if old.initial and n == old.n:
-                from .messages import command_from_json
+                from ..core.messages import command_from_json
                 nodes = {int(i): {**st, "log": [(t, command_from_json(cmd)) for t, cmd in st["log"]]}
                          for i, st in old.initial.items()}
                 new = Cluster.from_state(nodes, n=n, **kw)
@@ -794,7 +794,7 @@ class ClusterWidget(W.VBox):
 
     def _latest_explanation(self):
         """explain() of the latest history (also while looking at the past), cached."""
-        from .explain import explain
+        from ..explain.narrate import explain
 
         c = self.cluster
         latest = self._future._history if self._future is not None else c.history
@@ -848,7 +848,7 @@ class ClusterWidget(W.VBox):
 
     # -- space-time
     def _refresh_spacetime(self):
-        from .diagram import spacetime_svg
+        from ..explain.diagram import spacetime_svg
 
         c = self.cluster
         start = max(0, len(c.history) - self.spacetime_events.value)

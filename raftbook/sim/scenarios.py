@@ -11,11 +11,11 @@ give the same cluster, bit for bit.
 from __future__ import annotations
 
 from .cluster import Cluster
-from .config import Config
-from .errors import InvalidArgument
-from .messages import AppendEntries, RequestVote, RequestVoteReply
-from .node import _is_int
-from .roles import Role
+from ..core.config import Config
+from ..errors import InvalidArgument
+from ..core.messages import AppendEntries, RequestVote, RequestVoteReply
+from ..core.node import _is_int
+from ..core.roles import Role
 
 #: The logs of Figure 7 of the Raft paper, as lists of terms (index 1 first).
 FIGURE7_LOGS = {

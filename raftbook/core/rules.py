@@ -218,7 +218,7 @@ reference_handlers_all = {
 
 def resolve_handlers(handlers) -> dict:
     """The full handler table: reference rules, overridden by ``handlers``."""
-    from .errors import InvalidArgument
+    from ..errors import InvalidArgument
 
     table = dict(reference_handlers_all)
     if handlers is None:

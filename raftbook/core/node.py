@@ -15,7 +15,7 @@ import random
 
 from . import rules
 from .config import Config
-from .errors import HandlerError, InvalidArgument, InvalidState, NotLeader
+from ..errors import HandlerError, InvalidArgument, InvalidState, NotLeader
 from .kv import validate_command
 from .log import RaftLog
 from .messages import (AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply,
@@ -334,7 +334,7 @@ class RaftNode:
         if self._reasons is None:
             return self._call_custom(name, fn, msg)
         # A replaced handler seldom says why it acts: infer the reasons from what it did.
-        from .handler_reasons import infer, observe
+        from ..explain.inferred import infer, observe
         before, mark = observe(self), len(self._reasons)
         out = self._call_custom(name, fn, msg)
         infer(self, name, msg, before, out, mark)

@@ -25,11 +25,11 @@ import zlib
 from dataclasses import dataclass
 from operator import itemgetter
 
-from .cluster import Cluster
-from .config import Config
-from .errors import InvalidArgument, SafetyViolation
-from .messages import AppendEntries, AppendEntriesReply, RequestVote
-from .roles import Role
+from ..sim.cluster import Cluster
+from ..core.config import Config
+from ..errors import InvalidArgument, SafetyViolation
+from ..core.messages import AppendEntries, AppendEntriesReply, RequestVote
+from ..core.roles import Role
 
 #: Every kind of event the search can take.
 EVENT_KINDS = ("timeout", "deliver", "heartbeat", "propose", "duplicate", "drop", "crash",

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from .errors import InvalidArgument
-from .explain import reasoned_history
+from ..errors import InvalidArgument
+from .narrate import reasoned_history
 from .reasons import explain_reason
 
 _RUN_KINDS = ("run", "run_until")
@@ -75,7 +75,7 @@ def _fmt(x) -> str:
 
 
 def _describe(msg) -> str:
-    from .cluster import _describe as describe
+    from ..sim.cluster import _describe as describe
     return describe(msg)
 
 

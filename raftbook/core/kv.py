@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .errors import InvalidCommand
+from ..errors import InvalidCommand
 
 _SCALARS = (str, int, float, bool, type(None))
 _ARITY = {"set": 3, "get": 2, "delete": 2}

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .errors import InvalidArgument, RaftbookError
+from ..errors import InvalidArgument, RaftbookError
 from .view import command_text, describe_message
 
 
 def _check(cluster):
-    from .cluster import Cluster
+    from ..sim.cluster import Cluster
     if not isinstance(cluster, Cluster):
         raise InvalidArgument(f"expected a raftbook Cluster, got {type(cluster).__name__}")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import InvalidArgument
+from ..errors import InvalidArgument
 
 
 def _s(i):

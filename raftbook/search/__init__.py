@@ -1,0 +1,1 @@
+"""Searching for bugs: the state space, breadth-first exploration, seeded fault campaigns and their minimizer."""

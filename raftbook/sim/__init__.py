@@ -1,0 +1,1 @@
+"""The cluster simulator around the core: network, faults, time, history and checkpoints, clients, traces and named scenarios."""
