@@ -167,7 +167,7 @@ def _await_commit(p: Play) -> None:
 
 def _run(p: Play, ticks: int, net) -> None:
     cap = p.flood_cap
-    flight = p.c._flight
+    flight = p.c.flight
     try:
         p.c.run_until(lambda c: len(flight) > cap or c.violation is not None, ticks, **net)
     except HandlerError as exc:

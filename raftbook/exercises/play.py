@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from ..errors import HandlerError, NotLeader, RaftbookError
+from ..core.describe import describe_message
 from ..core.roles import Role
 
 #: Rules in plain words for each safety property, quoted in findings.
@@ -60,9 +61,9 @@ class Play:
         if v is not None:
             self.fail(SAFETY_RULES.get(v.property, v.property), str(v))
         c = self.c
-        if len(c._flight) > self.flood_cap:
+        if len(c.flight) > self.flood_cap:
             self.fail("The network must not flood",
-                      f"{len(c._flight)} messages are in flight at once (the cap is {self.flood_cap}): "
+                      f"{len(c.flight)} messages are in flight at once (the cap is {self.flood_cap}): "
                       "a handler sends messages faster than they are answered (does it reply to replies, "
                       "or resend on every message?)")
         history = c.history
@@ -95,7 +96,7 @@ class Play:
 
     # -- delivering ----------------------------------------------------------------
     def find(self, kind: str, src: int, dst: int):
-        for env in self.c._flight.values():
+        for env in self.c.flight.values():
             m = env.msg
             if m.src == src and m.dst == dst and type(m).__name__ == kind:
                 return env
@@ -116,13 +117,13 @@ class Play:
         for _ in range(limit):
             if until is not None and until(self.c):
                 return
-            if not self.c._flight:
+            if not self.c.flight:
                 if until is None:
                     return
                 self.fail("Raft makes progress while messages flow",
                           f"no messages are left in flight, but {what or 'the expected state'} was "
                           "never reached")
-            self.do("deliver", next(iter(self.c._flight)))
+            self.do("deliver", next(iter(self.c.flight)))
         self.fail("The network must settle",
                   f"after {limit} deliveries messages were still flowing without "
                   f"{what or 'the cluster settling'}: servers keep answering each other without progress "
@@ -131,7 +132,7 @@ class Play:
     def run_until(self, pred, ticks: int, what: str = "", rule: str | None = None, **net) -> bool:
         """Run automatically until ``pred``; if it never holds, fail with ``rule`` (or return False)."""
         cap = self.flood_cap
-        flight = self.c._flight
+        flight = self.c.flight
 
         def goal(c):
             return len(flight) > cap or c.violation is not None or pred(c)
@@ -147,11 +148,10 @@ class Play:
         return False
 
     def in_flight_text(self) -> str:
-        from ..sim.cluster import _describe
-        envs = list(self.c._flight.values())
+        envs = list(self.c.flight.values())
         if not envs:
             return "nothing"
-        text = "; ".join(_describe(e.msg) for e in envs[:6])
+        text = "; ".join(describe_message(e.msg) for e in envs[:6])
         return text + (f"; and {len(envs) - 6} more" if len(envs) > 6 else "")
 
     # -- reading ---------------------------------------------------------------------

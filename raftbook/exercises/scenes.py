@@ -108,7 +108,7 @@ def figure8(handlers, seed):
              "term-4 entry at index 3, and the term-2 entry at index 2, though now on a majority "
              "(S1, S2, S3), may not be committed by counting: in Figure 8 S5 overwrites it next")
     p.do("crash", 1)
-    for env in list(c._flight.values()):
+    for env in list(c.flight.values()):
         p.do("drop", env.id)
     p.do("heal")
     p.do("timeout", 5)
@@ -179,7 +179,7 @@ def crash_after_submit(handlers, seed):
              f"S{new} became leader without the committed entry k=1 at index {k.index}")
     lost = p.do("propose", ("set", "k", 2), node=new)
     p.do("crash", new)
-    for env in list(c._flight.values()):
+    for env in list(c.flight.values()):
         if env.msg.src == new:
             p.do("drop", env.id)
     p.do("restart", old)

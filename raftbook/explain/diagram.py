@@ -21,6 +21,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ..errors import InvalidArgument
+from ..core.describe import describe_message
 from .narrate import reasoned_history
 from .reasons import explain_reason
 
@@ -72,11 +73,6 @@ def _el(tag, title=None, **kw) -> str:
 
 def _fmt(x) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
-
-
-def _describe(msg) -> str:
-    from ..sim.cluster import _describe as describe
-    return describe(msg)
 
 
 def _msg_colour(msg):
@@ -309,9 +305,9 @@ class _Drawing:
                 if key not in self.row_y or mid in copies:
                     continue
                 if what == "delivered":
-                    i, line = msg.dst, f"received #{mid} {_describe(msg)}"
+                    i, line = msg.dst, f"received #{mid} {describe_message(msg)}"
                 elif what == "sent":
-                    i, line = msg.src, f"sent #{mid} {_describe(msg)}"
+                    i, line = msg.src, f"sent #{mid} {describe_message(msg)}"
                 else:
                     continue
                 d = dots.setdefault((key, i), {"lines": [], "codes": []})
@@ -519,7 +515,7 @@ class _Drawing:
         width = "1" if head == "hb" else "1.6"
         sent_ev = origin[0]
         end_ev = m.end[0] if m.end is not None else None
-        title = f"#{m.id} {_describe(msg)}: sent at t={m.sent_time}"
+        title = f"#{m.id} {describe_message(msg)}: sent at t={m.sent_time}"
         title += {"delivered": f", delivered at t={m.end_time}",
                   "dropped": f", dropped by the network at t={m.end_time}",
                   "lost_crash": f", lost at t={m.end_time}: S{msg.dst} was crashed",

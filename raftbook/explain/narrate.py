@@ -41,7 +41,7 @@ def reasoned_history(cluster) -> list:
         replica = Cluster(**kwargs)
     replica._replaying = True
     for ev in cluster.history:
-        replica._apply(ev.kind, ev.args)
+        replica.apply_event(ev.kind, ev.args)
     return replica.history
 
 
@@ -67,7 +67,7 @@ def _node_filter(cluster, node):
     if not ids:
         raise InvalidArgument("node must be a server id or a non-empty list of ids")
     for i in ids:
-        cluster._check_node(i)
+        cluster.check_node(i)
     return set(ids)
 
 

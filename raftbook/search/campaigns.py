@@ -118,8 +118,8 @@ class _Run:
         if v is not None:
             self.finding = ("safety", v.property, str(v))
             raise _Stop
-        if len(c._flight) > self.job.flood_cap:
-            self.finding = ("flood", None, f"{len(c._flight)} messages in flight at once (cap "
+        if len(c.flight) > self.job.flood_cap:
+            self.finding = ("flood", None, f"{len(c.flight)} messages in flight at once (cap "
                                            f"{self.job.flood_cap}): a handler floods the network")
             raise _Stop
 
@@ -129,7 +129,7 @@ class _Run:
         kind = action[0]
         try:
             if kind == "run":  # stops early on a violation or a flood
-                flight, cap = c._flight, self.job.flood_cap
+                flight, cap = c.flight, self.job.flood_cap
                 c.run_until(lambda c: c.violation is not None or len(flight) > cap, action[1],
                             latency=self.job.latency, drop_rate=action[2],
                             duplicate_rate=action[3])
@@ -190,7 +190,7 @@ def _pick(options, r):
 
 def _row(seed, run: _Run, seconds: float) -> dict:
     c = run.c
-    mon = c._monitor
+    mon = c.monitor
     committed = sum(1 for p in c.proposals if c.status(p) == "committed")
     kind, prop, detail = run.finding or ("", "", "")
     return {"seed": seed, "ok": run.finding is None, "finding": kind, "property": prop or "",
@@ -279,7 +279,7 @@ def _replay_events(job, seed, events, stop=False, reasons=False):
                 c.tick()
             elif kind in ("deliver", "drop", "duplicate"):
                 msg = ev[1]
-                mid = next((e.id for e in c._flight.values() if e.msg == msg), None)
+                mid = next((e.id for e in c.flight.values() if e.msg == msg), None)
                 if mid is not None:
                     getattr(c, kind)(mid)
             elif kind == "propose":
@@ -302,7 +302,7 @@ def _replay_events(job, seed, events, stop=False, reasons=False):
                     c.timeout(ev[1])
         except HandlerError:
             return c, used
-        if stop and (c.violation is not None or len(c._flight) > job.flood_cap):
+        if stop and (c.violation is not None or len(c.flight) > job.flood_cap):
             break
     return c, used
 
@@ -504,7 +504,7 @@ def campaign(seeds=100, *, n: int = 5, handlers=None, steps: int = 60, faults=FA
         config = Config.from_dict(config)
     elif not isinstance(config, Config):
         raise InvalidArgument(f"config must be a raftbook.Config (or None); got {type(config).__name__}")
-    Cluster._check_network(latency, 0.0, 0.0)
+    Cluster.check_network(latency, 0.0, 0.0)
     if workers is None:
         workers = os.cpu_count() or 1
     if not _is_int(workers) or workers < 1:

@@ -139,7 +139,7 @@ class Clients:
                 raise NotLeader("there is no leader right now for the client to contact; run the "
                                 "cluster until one is elected")
         else:
-            c._check_node(node)
+            c.check_node(node)
         if node in c.crashed:
             raise NotLeader(f"S{node} is crashed and cannot answer clients", leader_hint=c.leader)
         target = c.nodes[node]

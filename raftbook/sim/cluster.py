@@ -12,12 +12,14 @@ import gc
 import heapq
 import random
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ..core.config import Config
 from ..errors import (HandlerError, InvalidArgument, InvalidState, NotLeader, RaftbookError,
                      UnknownMessage, UnknownNode)
 from ..core.kv import apply_command, validate_command
+from ..core.describe import describe_message
 from ..core.messages import Entry, command_to_json
 from ..core.node import RaftNode, _is_int
 from ..core.roles import Role
@@ -106,22 +108,14 @@ class Snapshot:
     _history: tuple
     _checkpoints: dict
 
+    @property
+    def history(self) -> tuple:
+        """The events that led to this state, oldest first."""
+        return self._history
+
 
 def _node_name(i):
     return f"S{i}"
-
-
-def _describe(msg) -> str:
-    name = type(msg).__name__
-    base = f"{name} S{msg.src}→S{msg.dst} t{msg.term}"
-    if name == "AppendEntries":
-        n = len(msg.entries)
-        return base + (f" ({n} entr{'y' if n == 1 else 'ies'})" if n else " (heartbeat)")
-    if name == "RequestVoteReply":
-        return base + (" granted" if msg.vote_granted else " denied")
-    if name == "AppendEntriesReply":
-        return base + (f" ok match={msg.match_index}" if msg.success else " fail")
-    return base
 
 
 def _clean_initial_state(i, st) -> dict:
@@ -254,7 +248,7 @@ class Cluster:
         c = cls(n=n, seed=seed, config=config, handlers=handlers, **options)
         clean = {}
         for i, st in nodes.items():
-            c._check_node(i)
+            c.check_node(i)
             clean[i] = _clean_initial_state(i, st)
             voted = clean[i]["voted_for"]
             if voted is not None and voted not in c.nodes:
@@ -281,9 +275,19 @@ class Cluster:
         """Messages sent and not yet delivered or dropped, oldest first."""
         return list(self._flight.values())
 
+    @property
+    def flight(self):
+        """The messages in flight as a read-only mapping envelope id -> Envelope (no copy)."""
+        return MappingProxyType(self._flight)
+
+    @property
+    def monitor(self):
+        """The safety monitor watching every step, or None when made with monitor=False."""
+        return self._monitor
+
     def envelope(self, msg_id: int) -> Envelope:
         """The in-flight envelope with this id."""
-        self._check_msg(msg_id)
+        self.check_msg(msg_id)
         return self._flight[msg_id]
 
     @property
@@ -327,13 +331,15 @@ class Cluster:
         return g is None or g[src] == g[dst]
 
     # ------------------------------------------------------------------ validation
-    def _check_node(self, i) -> int:
+    def check_node(self, i) -> int:
+        """``i`` if it names a server of this cluster; else UnknownNode saying which exist."""
         if not _is_int(i) or i not in self.nodes:
             raise UnknownNode(f"there is no server {i!r}: this cluster has servers "
                               f"1..{self.n} (S1..S{self.n})")
         return i
 
-    def _check_msg(self, msg_id) -> int:
+    def check_msg(self, msg_id) -> int:
+        """``msg_id`` if that message is in flight; else UnknownMessage listing what is."""
         if not _is_int(msg_id) or msg_id not in self._flight:
             ids = list(self._flight)
             hint = f"messages in flight: {ids[:20]}{' ...' if len(ids) > 20 else ''}" if ids \
@@ -347,7 +353,8 @@ class Cluster:
             raise InvalidState(f"S{i} is crashed and cannot {action}; restart it first (c.restart({i}))")
 
     @staticmethod
-    def _check_network(latency, drop_rate, duplicate_rate):
+    def check_network(latency, drop_rate, duplicate_rate) -> dict:
+        """Validated network options as stored in a run's args; InvalidArgument otherwise."""
         if isinstance(latency, list):
             latency = tuple(latency)
         if not (isinstance(latency, tuple) and len(latency) == 2 and all(_is_int(x) for x in latency)
@@ -459,10 +466,10 @@ class Cluster:
     def _deliver_env(self, env) -> str:
         msg = env.msg
         if self._deliver_quietly(env):
-            return f"delivered #{env.id} {_describe(msg)}"
+            return f"delivered #{env.id} {describe_message(msg)}"
         if msg.dst in self.crashed:
-            return f"lost #{env.id} {_describe(msg)}: S{msg.dst} is crashed"
-        return f"lost #{env.id} {_describe(msg)}: a partition separates S{msg.src} and S{msg.dst}"
+            return f"lost #{env.id} {describe_message(msg)}: S{msg.dst} is crashed"
+        return f"lost #{env.id} {describe_message(msg)}: a partition separates S{msg.src} and S{msg.dst}"
 
     def _deliver_quietly(self, env) -> bool:
         """Deliver (True) or lose (False) one message in flight, without describing it."""
@@ -505,7 +512,7 @@ class Cluster:
 
     def timeout(self, node: int) -> Event:
         """Node ``node``'s election timer fires now (a running follower or candidate)."""
-        i = self._check_node(node)
+        i = self.check_node(node)
         self._check_running(i, "time out")
         n = self.nodes[i]
         if n.role is Role.LEADER:
@@ -519,35 +526,35 @@ class Cluster:
 
     def deliver(self, msg_id: int) -> Event:
         """Deliver one message in flight (lost if a partition or a crash is in the way)."""
-        self._check_msg(msg_id)
+        self.check_msg(msg_id)
         env = self._flight[msg_id]
         return self._record("deliver", {"msg_id": msg_id}, lambda: (self._deliver_env(env), {}))
 
     def drop(self, msg_id: int) -> Event:
         """The network loses one message in flight."""
-        self._check_msg(msg_id)
+        self.check_msg(msg_id)
 
         def run():
             env = self._flight.pop(msg_id)
             self._net_note("dropped", env)
-            return f"dropped #{msg_id} {_describe(env.msg)}", {}
+            return f"dropped #{msg_id} {describe_message(env.msg)}", {}
         return self._record("drop", {"msg_id": msg_id}, run)
 
     def duplicate(self, msg_id: int) -> Envelope:
         """The network duplicates one message in flight; returns the copy's envelope."""
-        self._check_msg(msg_id)
+        self.check_msg(msg_id)
         env = self._flight[msg_id]
 
         def run():
             self._send([env.msg])
             self._net_note("duplicated", self._flight[self._next_msg_id - 1], msg_id)
-            return f"duplicated #{msg_id} as #{self._next_msg_id - 1} {_describe(env.msg)}", {}
+            return f"duplicated #{msg_id} as #{self._next_msg_id - 1} {describe_message(env.msg)}", {}
         self._record("duplicate", {"msg_id": msg_id}, run)
         return self._flight[self._next_msg_id - 1]
 
     def crash(self, node: int) -> Event:
         """Node ``node`` stops; its state stays visible, frozen, until it restarts."""
-        i = self._check_node(node)
+        i = self.check_node(node)
         if i in self.crashed:
             raise InvalidState(f"S{i} is already crashed; restart it with c.restart({i})")
 
@@ -563,7 +570,7 @@ class Cluster:
 
     def restart(self, node: int) -> Event:
         """A crashed node comes back with its persistent state; volatile state is rebuilt."""
-        i = self._check_node(node)
+        i = self.check_node(node)
         if i not in self.crashed:
             raise InvalidState(f"S{i} is running; only a crashed server can restart (c.crash({i}) first)")
 
@@ -589,7 +596,7 @@ class Cluster:
             if not g:
                 raise InvalidArgument("a group in a partition cannot be empty")
             for i in g:
-                self._check_node(i)
+                self.check_node(i)
                 if i in seen:
                     raise InvalidArgument(f"S{i} is named in two groups; each server belongs to one group")
                 seen.add(i)
@@ -630,7 +637,7 @@ class Cluster:
                 raise NotLeader("there is no leader right now; run the cluster until one is "
                                 "elected (c.run_until(lambda c: c.leader, 500)) and propose again")
         else:
-            i = self._check_node(node)
+            i = self.check_node(node)
             n = self.nodes[i]
             if i in self.crashed:
                 raise NotLeader(f"S{i} is crashed and cannot take proposals", leader_hint=self.leader)
@@ -766,7 +773,7 @@ class Cluster:
         if not _is_int(ticks) or ticks < 0:
             raise InvalidArgument(f"ticks must be a whole number >= 0; got {ticks!r}")
         _check_network_names(unknown)
-        net = self._check_network(latency, drop_rate, duplicate_rate)
+        net = self.check_network(latency, drop_rate, duplicate_rate)
 
         def go():
             done, _, stats = self._run(ticks, net)
@@ -783,7 +790,7 @@ class Cluster:
         if not _is_int(max_ticks) or max_ticks < 0:
             raise InvalidArgument(f"max_ticks must be a whole number >= 0; got {max_ticks!r}")
         _check_network_names(unknown)
-        net = self._check_network(latency, drop_rate, duplicate_rate)
+        net = self.check_network(latency, drop_rate, duplicate_rate)
         # The replayable form records how many ticks actually ran (a function is not data);
         # go() fills it in before the event is built.
         args = {"max_ticks": max_ticks, **net}
@@ -853,12 +860,12 @@ class Cluster:
         self._replaying = True
         try:
             for ev in events[cp:m]:
-                self._apply(ev.kind, ev.args)
+                self.apply_event(ev.kind, ev.args)
         finally:
             self._replaying = False
 
-    def _apply(self, kind, args):
-        """Carry out a recorded event again (replay, undo, trace loading)."""
+    def apply_event(self, kind: str, args: dict) -> None:
+        """Carry out a recorded event again from its kind and args (replay, undo, traces)."""
         if kind == "tick":
             self.tick()
         elif kind in ("timeout", "crash", "restart"):
@@ -875,7 +882,7 @@ class Cluster:
             self.run(args["ticks"], latency=tuple(args["latency"]), drop_rate=args["drop_rate"],
                      duplicate_rate=args["duplicate_rate"])
         elif kind == "run_until":
-            net = self._check_network(args["latency"], args["drop_rate"], args["duplicate_rate"])
+            net = self.check_network(args["latency"], args["drop_rate"], args["duplicate_rate"])
             ticks = args["ticks"]
 
             def go():
@@ -884,6 +891,8 @@ class Cluster:
             self._record("run_until", dict(args), go)
         else:
             raise InvalidArgument(f"unknown event kind {kind!r}")
+
+    _apply = apply_event  # the first round's private name, still used by older tests
 
     def undo(self) -> None:
         """Revert the last event."""

@@ -113,7 +113,7 @@ def trace_to_cluster(data, handlers=None):
         else:
             c = Cluster(**kwargs)
         for ev in data["events"]:
-            c._apply(ev["kind"], ev["args"])
+            c.apply_event(ev["kind"], ev["args"])
     except TraceError:
         raise
     except RaftbookError as exc:
@@ -139,7 +139,7 @@ def state_data(cluster) -> dict:
     return {
         "now": cluster.now, "nodes": nodes, "crashed": sorted(cluster.crashed),
         "groups": None if cluster.groups is None else [sorted(g) for g in cluster.groups],
-        "in_flight": [[e.id, message_to_dict(e.msg), e.sent_at] for e in cluster._flight.values()],
+        "in_flight": [[e.id, message_to_dict(e.msg), e.sent_at] for e in cluster.flight.values()],
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import InvalidArgument, RaftbookError
-from .view import command_text, describe_message
+from ..core.describe import command_text, describe_message
 
 
 def _check(cluster):
@@ -74,7 +74,7 @@ def messages_table(cluster) -> pd.DataFrame:
     """The messages in flight, oldest first, with whether each would arrive if delivered now."""
     _check(cluster)
     rows = []
-    for env in cluster._flight.values():
+    for env in cluster.flight.values():
         m = env.msg
         if m.dst in cluster.crashed:
             fate = f"lost: S{m.dst} is crashed"
@@ -84,7 +84,7 @@ def messages_table(cluster) -> pd.DataFrame:
             fate = "arrives"
         rows.append({"id": env.id, "type": type(m).__name__, "src": f"S{m.src}", "dst": f"S{m.dst}",
                      "term": m.term, "sent_at": env.sent_at, "if delivered": fate,
-                     "what": describe_message(m)})
+                     "what": describe_message(m, detail=True)})
     cols = ["id", "type", "src", "dst", "term", "sent_at", "if delivered", "what"]
     return pd.DataFrame(rows, columns=cols).set_index("id")
 

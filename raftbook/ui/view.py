@@ -33,6 +33,7 @@ from html import escape
 import networkx as nx
 
 from ..errors import InvalidArgument, SafetyViolation, UnknownMessage, UnknownNode
+from ..core.describe import command_text, describe_message
 from ..core.messages import AppendEntries, AppendEntriesReply, RequestVote, RequestVoteReply
 from ..core.node import _is_int
 from ..core.roles import Role
@@ -95,38 +96,6 @@ def message_label(msg) -> str:
     return "RV"
 
 
-def describe_message(msg) -> str:
-    """One line saying what a message is, e.g. ``AppendEntries S1→S3 t2 (3 entries)``."""
-    name = type(msg).__name__
-    base = f"{name} S{msg.src}→S{msg.dst} t{msg.term}"
-    t = type(msg)
-    if t is AppendEntries:
-        n = len(msg.entries)
-        what = f"{n} entr{'y' if n == 1 else 'ies'}" if n else "heartbeat"
-        return f"{base} ({what}, prev {msg.prev_log_index}/t{msg.prev_log_term}, commit {msg.leader_commit})"
-    if t is RequestVoteReply:
-        return base + (" granted" if msg.vote_granted else " denied")
-    if t is AppendEntriesReply:
-        return base + (f" success, match {msg.match_index}" if msg.success else " failed")
-    if t is RequestVote:
-        return f"{base} (last log {msg.last_log_index}/t{msg.last_log_term})"
-    return base
-
-
-def command_text(command) -> str:
-    """A short text for a log entry's command: ``x=1``, ``get x``, ``del x``, ``no-op``."""
-    if command is None:
-        return "no-op"
-    op = command[0]
-    if op == "set":
-        return f"{command[1]}={command[2]!r}" if isinstance(command[2], str) else f"{command[1]}={command[2]}"
-    if op == "get":
-        return f"get {command[1]}"
-    if op == "delete":
-        return f"del {command[1]}"
-    return repr(command)
-
-
 def _safety(cluster):
     from ..check.safety import check_safety
     try:
@@ -170,7 +139,7 @@ def cluster_graph(cluster) -> nx.MultiDiGraph:
                    ticks_left=node.ticks_until_timeout)
     add = g.add_edge
     gid = group_of.get
-    for env in cluster._flight.values():
+    for env in cluster.flight.values():
         msg = env.msg
         src, dst = msg.src, msg.dst
         if dst in crashed:
@@ -397,7 +366,7 @@ def _messages(out, g, pos, selected_msg):
             if sel:
                 attrs += ' data-selected="true"'
             out.append(f'<g {attrs}>')
-            tip = f"#{key} {describe_message(msg)}"
+            tip = f"#{key} {describe_message(msg, detail=True)}"
             if lost:
                 tip += (f" - will be lost: S{dst} is crashed" if lost == "crashed"
                         else f" - will be lost: a partition separates S{src} and S{dst}")
@@ -538,7 +507,7 @@ def _check_selection(cluster, selected_node, selected_msg):
     if selected_node is not None and (not _is_int(selected_node) or selected_node not in cluster.nodes):
         raise UnknownNode(f"selected_node {selected_node!r} is not a server of this cluster "
                           f"(servers 1..{cluster.n}); pass a server id or None")
-    if selected_msg is not None and (not _is_int(selected_msg) or selected_msg not in cluster._flight):
+    if selected_msg is not None and (not _is_int(selected_msg) or selected_msg not in cluster.flight):
         raise UnknownMessage(f"selected_msg {selected_msg!r} is not in flight; pass the id of a "
                              f"message in c.in_flight, or None")
 
@@ -604,7 +573,7 @@ def render_html(cluster) -> str:
     leader = cluster.leader
     summary = (f"{cluster.n} servers, t={cluster.now}, "
                f"{'no leader' if leader is None else f'leader S{leader}'}, "
-               f"{len(cluster._flight)} in flight, {len(cluster.history)} events")
+               f"{len(cluster.flight)} in flight, {len(cluster.history)} events")
     return (f'<div class="raftbook-cluster" data-raftbook="cluster-html">{svg}'
             f'<div style="font-size:12px;color:#495057">{escape(summary)} '
             f'(rb.show(c) for the interactive widget)</div></div>')

@@ -35,7 +35,8 @@ import ipywidgets as W
 from ..sim.cluster import Cluster
 from ..errors import InvalidArgument, InvalidState, RaftbookError, UnknownMessage
 from ..core.node import _is_int
-from .view import MAX_LOG, command_text, describe_message, render_svg
+from ..core.describe import command_text, describe_message
+from .view import MAX_LOG, render_svg
 
 #: Play speeds offered, in ticks per second of wall-clock time.
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200)
@@ -109,7 +110,7 @@ class ClusterWidget(W.VBox):
             raise InvalidArgument(f"max_log must be a whole number >= 1, got {max_log!r}")
         if speed not in SPEEDS:
             raise InvalidArgument(f"speed is ticks per second, one of {SPEEDS}; got {speed!r}")
-        net = Cluster._check_network(latency, drop_rate, duplicate_rate)
+        net = Cluster.check_network(latency, drop_rate, duplicate_rate)
         super().__init__()
         self.cluster = cluster
         self.max_log = max_log
@@ -307,7 +308,7 @@ class ClusterWidget(W.VBox):
         the event's summary (or ``describe(result)``). Returns what ``fn``
         returned, or None when the call was refused.
         """
-        before = len(self._future._history) if self._future is not None else None
+        before = len(self._future.history) if self._future is not None else None
         here = len(self.cluster.history)
         was_safe = self.cluster.violation is None
         try:
@@ -344,7 +345,7 @@ class ClusterWidget(W.VBox):
 
     def _need_msg(self) -> int:
         if self.selected_msg is None:
-            n = len(self.cluster._flight)
+            n = len(self.cluster.flight)
             raise UnknownMessage("no message selected: pick one in the Message list first "
                                  + (f"({n} in flight)" if n else "(none is in flight: Tick or "
                                     "Timeout a server to make some)"))
@@ -615,11 +616,11 @@ class ClusterWidget(W.VBox):
         """Select a server and/or a message by id (None clears the message)."""
         c = self.cluster
         if node is not ...:
-            c._check_node(node)
+            c.check_node(node)
             self.selected_node = node
         if msg is not ...:
             if msg is not None:
-                c._check_msg(msg)
+                c.check_msg(msg)
             self.selected_msg = msg
         self.refresh()
 
@@ -632,7 +633,7 @@ class ClusterWidget(W.VBox):
         """Show the state after the first ``m`` events; the latest state is kept until you act."""
         self.pause()
         c = self.cluster
-        total = len(self._future._history) if self._future is not None else len(c.history)
+        total = len(self._future.history) if self._future is not None else len(c.history)
         if not _is_int(m) or not 0 <= m <= total:
             self._error(f"the history has events 0..{total}; got {m!r}")
             return False
@@ -665,7 +666,7 @@ class ClusterWidget(W.VBox):
         fut = self._future
         if fut is None:
             return
-        now, kept = self.cluster.history, fut._history
+        now, kept = self.cluster.history, fut.history
         m = len(now)
         if m >= len(kept) or any((now[k].kind, now[k].args) != (kept[k].kind, kept[k].args)
                                  for k in range(max(0, m - 8), m)):
@@ -676,22 +677,22 @@ class ClusterWidget(W.VBox):
         self._forget_stale_future()
         self._quiet = True
         try:
-            if self.selected_msg is not None and self.selected_msg not in c._flight:
+            if self.selected_msg is not None and self.selected_msg not in c.flight:
                 self.selected_msg = None
-            key = (tuple(c._flight), c.groups, frozenset(c.crashed))
+            key = (tuple(c.flight), c.groups, frozenset(c.crashed))
             if key != self._msg_key:
                 self._msg_key = key
                 opts = [(NO_MESSAGE, 0)]
-                for env in c._flight.values():
+                for env in c.flight.values():
                     m = env.msg
                     lost = "" if c.can_reach(m.src, m.dst) else "  ✕ will be lost"
-                    opts.append((f"#{env.id} {describe_message(m)}{lost}", env.id))
+                    opts.append((f"#{env.id} {describe_message(m, detail=True)}{lost}", env.id))
                 self.message_select.options = opts
             if self.message_select.value != (self.selected_msg or 0):
                 self.message_select.value = self.selected_msg or 0
             if self.server_select.value != self.selected_node:
                 self.server_select.value = self.selected_node
-            total = len(self._future._history) if self._future is not None else len(c.history)
+            total = len(self._future.history) if self._future is not None else len(c.history)
             sl = self.history_slider
             if sl.max != total:
                 sl.max = total
@@ -745,7 +746,7 @@ class ClusterWidget(W.VBox):
             rows.append(("votes (this term)", ", ".join(f"S{v}" for v in sorted(node.votes)) or "none"))
             parts.append(_table(f"Server S{i}: Figure 2 state", rows))
         if self.selected_msg is not None:
-            env = c._flight[self.selected_msg]
+            env = c.flight[self.selected_msg]
             m = env.msg
             rows = [("envelope id", env.id), ("type", type(m).__name__)]
             for f in fields(m):
@@ -797,7 +798,7 @@ class ClusterWidget(W.VBox):
         from ..explain.narrate import explain
 
         c = self.cluster
-        latest = self._future._history if self._future is not None else c.history
+        latest = self._future.history if self._future is not None else c.history
         key = (id(c), len(latest), latest[-1] if latest else None, self.explain_node.value,
                self.explain_kind.value)
         if self._explain_cache is not None and self._explain_cache[0] == key:
