@@ -286,6 +286,23 @@ class Runner:
         return [f"{e.seq}: t={e.time} {e.summary}" for e in self.cluster.history[start:]] or [
             "no events"]
 
+    def cmd_reasons(self, args, _):
+        """``reasons [code or family ...] [from=seq]``: the sentences recorded so far, each with
+        its event's seq and time (``reasons commit``, ``reasons vote_granted from=12``)."""
+        pos, kw = split_args(args)
+        start = kw.get("from", 0)
+        wanted = set()
+        for word in pos:
+            if word not in rb.REASON_FAMILIES and word not in rb.REASON_CODES:
+                raise TranscriptError(f"{word!r} is neither a reason code nor a family")
+            wanted.update(rb.REASON_FAMILIES.get(word, (word,)))
+        out = []
+        for ev in self.cluster.history[start:]:
+            for r in ev.reasons:
+                if not wanted or r.code in wanted:
+                    out.append(f"{ev.seq}: t={r.time} {r.sentence()}")
+        return out or ["no such reasons"]
+
     def cmd_safety(self, args, _):
         try:
             rb.check_safety(self.cluster, full=True)
