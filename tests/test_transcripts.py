@@ -154,6 +154,8 @@ def status_lines(c) -> list[str]:
                 f"commit={node.commit_index} applied={node.last_applied} log: {log_text(node)}")
         if node.kv:
             line += f" kv={kv_text(node.kv)}"
+        if node.role is rb.Role.LEADER:
+            line += " match: " + " ".join(f"S{p}={node.match_index[p]}" for p in sorted(node.match_index))
         if i in c.crashed:
             line += " (crashed)"
         out.append(line)
