@@ -165,8 +165,19 @@ def status_lines(c) -> list[str]:
     return out
 
 
-def event_lines(ev, timed=False) -> list[str]:
-    """An event: its summary, the messages it put in flight, the reasons recorded."""
+def reason_filter(words) -> set:
+    """The reason codes named by ``words`` (codes or families); empty: all of them."""
+    wanted = set()
+    for word in words:
+        if word not in rb.REASON_FAMILIES and word not in rb.REASON_CODES:
+            raise TranscriptError(f"{word!r} is neither a reason code nor a family")
+        wanted.update(rb.REASON_FAMILIES.get(word, (word,)))
+    return wanted
+
+
+def event_lines(ev, timed=False, show=()) -> list[str]:
+    """An event: its summary, the messages it put in flight, the reasons recorded (only
+    those of the codes in ``show``, if given)."""
     out = [f"t={ev.time} {ev.summary}"]
     if not timed:
         copies = {mid for _, what, mid, _, _ in ev.network if what == "duplicated"}
@@ -174,6 +185,8 @@ def event_lines(ev, timed=False) -> list[str]:
             if what == "sent" and mid not in copies:
                 out.append(f"sent #{mid} {message_text(msg)}")
     for r in ev.reasons:
+        if show and r.code not in show:
+            continue
         sentence = r.sentence()
         out.append(f"t={r.time} {sentence}" if timed else sentence)
     return out
@@ -293,11 +306,7 @@ class Runner:
         its event's seq and time (``reasons commit``, ``reasons vote_granted from=12``)."""
         pos, kw = split_args(args)
         start = kw.get("from", 0)
-        wanted = set()
-        for word in pos:
-            if word not in rb.REASON_FAMILIES and word not in rb.REASON_CODES:
-                raise TranscriptError(f"{word!r} is neither a reason code nor a family")
-            wanted.update(rb.REASON_FAMILIES.get(word, (word,)))
+        wanted = reason_filter(pos)
         out = []
         for ev in self.cluster.history[start:]:
             for r in ev.reasons:
@@ -399,11 +408,14 @@ class Runner:
             f"proposal {p.id}: index {p.index}, term {p.term}, {c.status(p)}"]
 
     def cmd_run(self, args, _):
-        """``run N [latency=lo,hi] [drop_rate=..]``: one automatic run; reasons get their time."""
+        """``run N [latency=lo,hi] [drop_rate=..] [show=family,code,..]``: one automatic run;
+        reasons get their time, and ``show`` keeps only those of some families or codes."""
         pos, kw = split_args(args)
         if "latency" in kw:
             kw["latency"] = tuple(kw["latency"])
-        return event_lines(self.cluster.run(int(pos[0]), **kw), timed=True)
+        show = kw.pop("show", [])
+        show = reason_filter(show if isinstance(show, list) else [show])
+        return event_lines(self.cluster.run(int(pos[0]), **kw), timed=True, show=show)
 
 
 # -- the test ----------------------------------------------------------------------------
