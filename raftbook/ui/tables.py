@@ -13,10 +13,10 @@ import pandas as pd
 
 from ..errors import InvalidArgument, RaftbookError
 from ..core.describe import command_text, describe_message
+from ..sim.cluster import Cluster
 
 
 def _check(cluster):
-    from ..sim.cluster import Cluster
     if not isinstance(cluster, Cluster):
         raise InvalidArgument(f"expected a raftbook Cluster, got {type(cluster).__name__}")
 

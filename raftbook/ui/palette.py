@@ -1,0 +1,32 @@
+"""The picture's colours: by role, by message kind and by term.
+
+One place for them so the SVG, its legend and any other drawing (a matplotlib
+figure in a notebook, the course slides) agree on what a colour means.
+"""
+from __future__ import annotations
+
+#: Fill colour of a server by role; crashed servers are grey whatever their role.
+ROLE_FILL = {"follower": "#dde6f3", "candidate": "#ffd27a", "leader": "#86d39b"}
+CRASHED_FILL = "#cfcfcf"
+
+#: Colour of a message arrow by kind (replies split by their answer).
+MSG_COLOUR = {
+    "RequestVote": "#d9822b",
+    "vote granted": "#2f9e44",
+    "vote denied": "#c92a2a",
+    "AppendEntries": "#1c6dd0",
+    "append ok": "#0c8599",
+    "append failed": "#c92a2a",
+    "lost": "#9a9a9a",
+}
+
+#: Term colours for log cells, cycled (term 1 is the first colour).
+TERM_COLOURS = ("#74c0fc", "#ffa94d", "#b197fc", "#8ce99a", "#ff8787", "#ffe066",
+                "#63e6be", "#f783ac", "#a9e34b", "#91a7ff")
+#: SVG attribute that fades a crashed server and its log row.
+FADED = ' opacity="0.55"'
+
+
+def term_colour(term: int) -> str:
+    """The colour of ``term`` in log grids (terms cycle through ten colours)."""
+    return "#ffffff" if term <= 0 else TERM_COLOURS[(term - 1) % len(TERM_COLOURS)]
