@@ -51,6 +51,15 @@ class Actions:
             return n
         return self._act(f"for _ in range({n}): c.tick()", go)
 
+    def do_run_n(self):
+        """c.run(N, ...) with the network options of the controls: time passes and messages arrive."""
+        n = self.n_ticks.value
+        lo, hi = self.latency.value
+        drop, dup = self.drop_rate.value, self.duplicate_rate.value
+        return self._act(f"c.run({n}, latency=({lo}, {hi}), drop_rate={drop:g}, duplicate_rate={dup:g})",
+                         lambda: self.cluster.run(n, latency=(lo, hi), drop_rate=drop,
+                                                  duplicate_rate=dup))
+
     # -- servers
     def do_timeout(self):
         """c.timeout(selected server)"""

@@ -21,7 +21,10 @@ _BTN = W.Layout(width="auto")
 #: Each button: label, tooltip (the call it makes), style.
 BUTTONS = (
     ("Tick", "c.tick(): one tick of time for every running server", ""),
-    ("Tick N", "c.tick() N times (stops early if safety breaks)", ""),
+    ("Tick N", "c.tick() N times: time passes, timers fire, but the network delivers nothing "
+               "(messages wait for Deliver); stops early if safety breaks", ""),
+    ("Run N", "c.run(N, latency, drop, dup): N ticks of time AND the network delivers each "
+              "message after a random latency, losing or copying some at the chosen rates", ""),
     ("Play", "automatic mode: c.run(...) a few ticks per frame until Pause", "success"),
     ("Undo", "c.undo(): revert the last event", ""),
     ("Reset", "start over: a new cluster with this seed and size", "warning"),
@@ -40,7 +43,7 @@ BUTTONS = (
 
 #: Which widget method each button calls.
 ACTIONS = {
-    "Tick": "do_tick", "Tick N": "do_tick_n", "Play": "toggle_play", "Undo": "do_undo",
+    "Tick": "do_tick", "Tick N": "do_tick_n", "Run N": "do_run_n", "Play": "toggle_play", "Undo": "do_undo",
     "Reset": "do_reset", "Timeout": "do_timeout", "Crash": "do_crash", "Restart": "do_restart",
     "Partition": "do_partition", "Heal": "do_heal", "Deliver": "do_deliver", "Drop": "do_drop",
     "Duplicate": "do_duplicate", "Deliver all": "do_deliver_all", "Propose": "do_propose",
@@ -130,7 +133,7 @@ def build(w, net, speed) -> list:
     w.spacetime = W.HTML(layout=W.Layout(overflow="auto", max_height="720px"))
 
     controls = W.VBox([
-        _row(b["Tick"], b["Tick N"], w.n_ticks, b["Play"], w.speed, w.latency,
+        _row(b["Tick"], b["Tick N"], b["Run N"], w.n_ticks, b["Play"], w.speed, w.latency,
              w.drop_rate, w.duplicate_rate),
         _row(w.server_select, b["Timeout"], b["Crash"], b["Restart"], w.groups_text,
              b["Partition"], b["Heal"]),
