@@ -132,7 +132,11 @@ class ClusterWidget(W.VBox):
         c = self.cluster
         b = {}
         b["Tick"] = _button("Tick", "c.tick(): one tick of time for every running server")
-        b["Tick N"] = _button("Tick N", "c.tick() N times (stops early if safety breaks)")
+        b["Tick N"] = _button("Tick N", "c.tick() N times: time advances only, no message is "
+                              "delivered (stops early if safety breaks)")
+        b["Run N"] = _button("Run N", "c.run(N, latency=..., drop_rate=..., duplicate_rate=...): "
+                             "time advances N ticks and the network delivers messages with the "
+                             "chosen latency, drop and dup")
         b["Play"] = _button("Play", "automatic mode: c.run(...) a few ticks per frame until Pause",
                             "success")
         b["Undo"] = _button("Undo", "c.undo(): revert the last event")
@@ -212,8 +216,8 @@ class ClusterWidget(W.VBox):
         row = lambda *kids: W.HBox(list(kids), layout=W.Layout(flex_flow="row wrap",  # noqa: E731
                                                                 align_items="center"))
         controls = W.VBox([
-            row(b["Tick"], b["Tick N"], self.n_ticks, b["Play"], self.speed, self.latency,
-                self.drop_rate, self.duplicate_rate),
+            row(b["Tick"], b["Tick N"], b["Run N"], self.n_ticks, b["Play"], self.speed,
+                self.latency, self.drop_rate, self.duplicate_rate),
             row(self.server_select, b["Timeout"], b["Crash"], b["Restart"], self.groups_text,
                 b["Partition"], b["Heal"]),
             row(self.message_select, b["Deliver"], b["Drop"], b["Duplicate"], b["Deliver all"]),
@@ -235,6 +239,7 @@ class ClusterWidget(W.VBox):
         on = lambda name, fn: b[name].on_click(lambda _b: fn())  # noqa: E731
         on("Tick", self.do_tick)
         on("Tick N", self.do_tick_n)
+        on("Run N", self.do_run_n)
         on("Play", self.toggle_play)
         on("Undo", self.do_undo)
         on("Reset", self.do_reset)
@@ -369,6 +374,16 @@ class ClusterWidget(W.VBox):
                     return k + 1  # stop where safety broke, so the picture shows it
             return n
         return self._act(f"for _ in range({n}): c.tick()", go)
+
+    def do_run_n(self):
+        """c.run(N, ...) with the latency, drop and dup controls: time passes and messages arrive."""
+        n = self.n_ticks.value
+        lo, hi = self.latency.value
+        drop, dup = self.drop_rate.value, self.duplicate_rate.value
+        return self._act(f"c.run({n}, latency=({lo}, {hi}), drop_rate={drop:g}, "
+                         f"duplicate_rate={dup:g})",
+                         lambda: self.cluster.run(n, latency=(lo, hi), drop_rate=drop,
+                                                  duplicate_rate=dup))
 
     def do_timeout(self):
         """c.timeout(selected server)"""
