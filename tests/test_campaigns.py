@@ -205,3 +205,19 @@ def test_campaign_catches_truncation_on_stale_append_entries():
         return out
     seed, v = _first_violation({"append_entries": truncate_always}, range(200))
     assert v is not None
+
+
+def test_the_progress_line_ends_with_the_final_count(capsys):
+    rb.campaign(4, steps=5, workers=1, progress="text")
+    err = capsys.readouterr().err
+    assert err.rstrip().split("\r")[-1] == "4/4 seeds"
+
+
+def test_the_progress_bar_ends_full_even_when_updates_came_too_fast_to_show():
+    from raftbook.search.progress import progress_bar
+    bar = progress_bar("widget", 10, "seeds")
+    for k in range(1, 11):  # all within the throttle interval: only the first is drawn
+        bar.update(k, f"{k}/10 seeds")
+    assert bar.bar.value < 10
+    bar.close()
+    assert bar.bar.value == bar.bar.max == 10 and bar.text.value == "10/10 seeds"

@@ -100,12 +100,25 @@ def test_notebook_view_shows_whole_sentences(election):
     html = df._repr_html_()
     for sentence in df["sentence"]:
         assert html_escape(sentence, quote=False) in html   # not cut at 50 characters
-    assert "<td>S2</td>" in html and "fields" not in html
+    assert '<td style="text-align:left">S2</td>' in html and "fields" not in html
+    assert "<td>" not in html and "<th>" not in html  # every cell reads from the left
     text = repr(df)
     assert all(s in text for s in df["sentence"])
     filtered = df[df["node"] == 2]
     assert isinstance(filtered, pd.DataFrame) and len(filtered) == 1
     assert repr(election.explain(node=3, kind="became_leader")) == "(no reasons match)"
+
+
+@pytest.mark.parametrize("cols", [["sentence"], ["seq", "sentence"], ["node", "sentence"]])
+def test_a_selection_of_columns_still_shows_whole_sentences_left_aligned(election, cols):
+    df = election.explain()[cols]
+    long = [s for s in df["sentence"] if len(s) > 60]
+    assert long  # otherwise this test could not see a cut
+    html, text = df._repr_html_(), repr(df)
+    for sentence in long:
+        assert html_escape(sentence, quote=False) in html and sentence in text
+    assert "…" not in html and "..." not in text
+    assert 'style="text-align:left">' + html_escape(long[0], quote=False) in html
 
 
 def test_reasons_are_deterministic_and_survive_trace_and_replay(tmp_path):

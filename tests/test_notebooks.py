@@ -18,6 +18,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+import raftbook as rb
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 CONCEPT = ("00_tour", "01_leader_election", "02_log_replication", "03_terms", "04_safety")
@@ -28,6 +30,7 @@ NOTEBOOK_TIMEOUT = 240
 MAX_CELL_LINES = 40
 SELF_CHECK_TAG = "self-check"
 CHECK_CALL = re.compile(r'^check\("([\w-]+)", (answer_\d+)\)$')
+CHOOSE_CALL = re.compile(r'^choose\("([\w-]+)"\)$')
 
 #: The right answer to every self-check question (what the notebooks' prose and scenarios say).
 ANSWERS = {
@@ -63,14 +66,20 @@ def all_notebooks() -> list[str]:
     return sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
 
 
-def self_checks(nb) -> list[tuple[str, str]]:
-    """(question id, answer variable) of every self-check cell, in order."""
+def self_checks(nb) -> list[tuple[str, str | None]]:
+    """(question id, answer variable) of every self-check cell, in order; the variable is
+    None for a question answered by clicking (``choose("id")``)."""
     found = []
     for cell in nb.cells:
         if SELF_CHECK_TAG in cell.metadata.get("tags", []):
             m = CHECK_CALL.match(cell.source.strip())
-            assert m, f"a self-check cell must be one call check(\"id\", answer_k); got {cell.source!r}"
-            found.append(m.groups())
+            if m is None:
+                m = CHOOSE_CALL.match(cell.source.strip())
+                assert m, ("a self-check cell must be one call check(\"id\", answer_k) or "
+                           f"choose(\"id\"); got {cell.source!r}")
+                found.append((m.group(1), None))
+            else:
+                found.append(m.groups())
     return found
 
 
@@ -127,8 +136,12 @@ def test_notebook_has_goals_try_this_self_checks_and_summary(stem):
     sources = [c.source for c in nb.cells]
     for qid, var in checks:
         assert qid in selfcheck.QUESTIONS, f"{stem}: unknown self-check question {qid!r}"
-        # The committed answer is None, so the notebook runs top to bottom unanswered.
-        assert f"{var} = None" in sources, f"{stem}: {var} must default to None in its own cell"
+        clicked = selfcheck.QUESTIONS[qid][2] in ("choice", "yesno")
+        assert clicked == (var is None), f"{stem}: {qid} must be answered by " + \
+            ("clicking (choose)" if clicked else "typing (check)")
+        if var is not None:
+            # The committed answer is None, so the notebook runs top to bottom unanswered.
+            assert f"{var} = None" in sources, f"{stem}: {var} must default to None in its own cell"
 
 
 def test_every_question_is_asked_once_and_has_an_answer_in_this_test():
@@ -144,7 +157,7 @@ def a_wrong_answer(right):
         return right[::-1]
     if isinstance(right, int):
         return right + 1
-    return {"yes": "no", "no": "yes"}.get(right, "z")
+    return {"yes": "no", "no": "yes"}.get(right) or ("a" if right != "a" else "b")
 
 
 @pytest.mark.parametrize("qid", sorted(ANSWERS))
@@ -157,16 +170,52 @@ def test_self_check_accepts_the_right_answer_and_refuses_a_wrong_one(qid, capsys
     assert out.startswith(selfcheck.WRONG) and hint in out
 
 
+@pytest.mark.parametrize("qid", sorted(ANSWERS))
+def test_a_click_on_an_option_says_right_or_not_quite(qid):
+    if selfcheck.QUESTIONS[qid][2] not in ("choice", "yesno"):
+        assert selfcheck.choose(qid) is None  # typed, not clicked
+        return
+    box = selfcheck.choose(qid)
+    assert box.choice.value is None and box.feedback.value.startswith(selfcheck.UNANSWERED)
+    offered = [value for _, value in box.choice.options]
+    assert ANSWERS[qid] in offered and len(offered) >= 2
+    for value in offered:
+        box.choice.value = value
+        if value == ANSWERS[qid]:
+            assert box.feedback.value == selfcheck.RIGHT
+        else:
+            assert box.feedback.value.startswith(selfcheck.WRONG)
+
+
 def test_self_check_is_forgiving_about_form_and_never_raises(capsys):
     for qid, answer in [("tour-3", "(C)"), ("tour-3", " c "), ("tour-1", "4"), ("tour-1", 4.0),
+                        ("tour-1", "4 messages"), ("tour-1", "four"), ("safety-3", "no."),
+                        ("safety-3", "No!"), ("replication-4", "2 entries"),
+                        ("safety-4", "leader completeness"), ("safety-4", "leader_completeness"),
+                        ("terms-4", "commit_index"), ("terms-4", "`commit_index`"),
+                        ("replication-3", "[1 1 3 3]"), ("replication-3", "1, 1, 3, 3"),
                         ("election-2", False), ("election-3", "Yes"),
                         ("replication-3", (1, 1, 3, 3)), ("replication-3", "[1, 1, 3, 3]")]:
         selfcheck.check(qid, answer)
         assert capsys.readouterr().out.startswith(selfcheck.RIGHT), (qid, answer)
     selfcheck.check("replication-3", [3, 3, 1, 1])  # a log is a sequence: order matters
     assert capsys.readouterr().out.startswith(selfcheck.WRONG)
-    assert selfcheck.normalize({2, 1}) == selfcheck.normalize({1, 2}) == "1,2"
-    assert selfcheck.normalize("S3") == "3"
+
+
+@pytest.mark.parametrize("qid, answer, expected", [
+    ("tour-3", rb.Cluster(3), "one of the options"),  # answer_3 = c: the cluster, not the letter
+    ("tour-1", rb.Cluster(3), "a whole number"),
+    ("tour-1", "a lot", "a whole number"),
+    ("tour-1", 4.5, "a whole number"),
+    ("replication-3", "three and three", "a list of numbers"),
+    ("safety-1", "maybe", "yes or no"),
+    ("tour-3", "z", "one of the options"),
+])
+def test_an_answer_of_the_wrong_form_says_what_form_is_expected(qid, answer, expected, capsys):
+    selfcheck.check(qid, answer)
+    out = capsys.readouterr().out
+    assert out.startswith(selfcheck.WRONG_FORM) and expected in out
+    assert selfcheck.QUESTIONS[qid][1] not in out  # the hint is for wrong answers, not wrong forms
     selfcheck.check("tour-1", None)
     assert capsys.readouterr().out.startswith(selfcheck.UNANSWERED)
     selfcheck.check("no-such-question", 1)
@@ -205,6 +254,40 @@ def text_of(cell) -> str:
     return "".join(parts)
 
 
+WIDGET = "application/vnd.jupyter.widget-view+json"
+#: A table cell pandas cut short: its text ends in "..." (or "…") where max_colwidth stopped it.
+CUT_HTML = re.compile(r"<t[dh][^>]*>([^<]{20,}?)(\.\.\.|…)</t[dh]>")
+CUT_PLAIN = re.compile(r"\S+(\.\.\.|…)(?=\s|$)")
+
+
+def cut_texts(cell) -> list[str]:
+    """Every piece of text in a cell's output that a table display cut short."""
+    cut = []
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        if WIDGET in data:
+            continue  # a widget's text/plain is its repr, not what a student sees
+        html = data.get("text/html", "")
+        cut += [m.group(0) for m in CUT_HTML.finditer(html)]
+        if not html:  # a plain-text table (print of a frame, a repr)
+            text = out.get("text", "") + data.get("text/plain", "")
+            cut += [m.group(0) for m in CUT_PLAIN.finditer(text)]
+    return cut
+
+
+def test_the_cut_detector_sees_a_sentence_pandas_cut():
+    import pandas as pd
+    frame = pd.DataFrame({"sentence": ["S1 did not commit index 2 although 3 servers hold it, "
+                                       "because it is from an earlier term."]})
+    shown = {"output_type": "execute_result",
+             "data": {"text/html": frame._repr_html_(), "text/plain": repr(frame)}}
+    assert cut_texts({"outputs": [shown]})
+    printed = {"output_type": "stream", "text": repr(frame)}
+    assert cut_texts({"outputs": [printed]})
+    whole = {"output_type": "stream", "text": "x: the whole sentence, to its end...\n"}
+    assert cut_texts({"outputs": [whole]})  # a sentence ending in "..." looks cut: avoid it
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     """A copy of notebooks/, so a run never writes into the repository."""
@@ -225,7 +308,14 @@ def test_notebook_runs_top_to_bottom(stem, workdir):
     checks = [c for c in nb.cells if SELF_CHECK_TAG in c.metadata.get("tags", [])]
     assert checks
     for cell in checks:
-        assert text_of(cell).startswith(selfcheck.UNANSWERED), text_of(cell)
+        if cell.source.startswith("choose("):  # the options, as buttons
+            assert any(WIDGET in o.get("data", {}) for o in cell.outputs), cell.source
+        else:
+            assert text_of(cell).startswith(selfcheck.UNANSWERED), text_of(cell)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cut = cut_texts(cell)
+            assert not cut, f"{stem}: the output of {cell.source[:60]!r} cuts {cut[:3]}"
     if stem != "00_tour":  # the concept notebooks draw at least one plot
         assert any("image/png" in o.get("data", {}) for c in nb.cells
                    for o in c.get("outputs", [])), f"{stem} draws no plot"

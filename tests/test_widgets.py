@@ -74,6 +74,25 @@ def test_tick_and_tick_n(pair):
     assert servers(w)[1].get("data-term") == str(c.nodes[1].current_term)
 
 
+def test_run_n_lets_the_network_deliver_and_tick_n_does_not(pair):
+    w, c, twin = pair
+    w.n_ticks.value = 30
+    w.latency.value = (2, 4)
+    w.drop_rate.value = 0.1
+    waiting = {e.id for e in c.in_flight}
+    assert waiting
+    w.buttons["Run N"].click()
+    twin.run(30, latency=(2, 4), drop_rate=0.1, duplicate_rate=0.0)
+    same(c, twin)
+    assert "c.run(30, latency=(2, 4), drop_rate=0.1" in w.status.value and w.last_error is None
+    assert not waiting & {e.id for e in c.in_flight}  # every message then in flight has arrived
+    waiting = {e.id for e in c.in_flight}
+    assert waiting
+    w.buttons["Tick N"].click()
+    assert waiting <= {e.id for e in c.in_flight}  # ticking delivered nothing
+    assert "no message" in w.buttons["Tick N"].tooltip and "deliver" in w.buttons["Run N"].tooltip
+
+
 def test_timeout_crash_restart_act_on_the_selected_server(pair):
     w, c, twin = pair
     i = follower_of(c)
@@ -579,7 +598,7 @@ def test_show_and_bad_arguments():
     with pytest.raises(rb.InvalidArgument, match="max_log"):
         rb.ClusterWidget(c, max_log=0)
     labels = {b.description for b in w.buttons.values()}
-    assert {"Tick", "Tick N", "Timeout", "Deliver", "Drop", "Duplicate", "Deliver all", "Crash",
+    assert {"Tick", "Tick N", "Run N", "Timeout", "Deliver", "Drop", "Duplicate", "Deliver all", "Crash",
             "Restart", "Partition", "Heal", "Propose", "Undo", "Play", "Reset"} <= labels
     w.close()
 

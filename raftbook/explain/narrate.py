@@ -129,7 +129,7 @@ def _explanation_class():
 
         def _plain(self) -> bool:
             """A frame derived from this one (a groupby, a describe) shows as any DataFrame."""
-            return (not {"seq", "sentence"} <= set(self.columns) or self.index.nlevels != 1
+            return ("sentence" not in self.columns or self.index.nlevels != 1
                     or self.index.name is not None)
 
         def _repr_html_(self):
@@ -137,6 +137,9 @@ def _explanation_class():
                 return super()._repr_html_()
             with pd.option_context("display.max_colwidth", None):
                 html = self._shown().to_html(index=False, max_rows=pd.get_option("display.max_rows"))
+            # JupyterLab right-aligns table cells by default; whole sentences read from the left
+            html = html.replace("<td>", '<td style="text-align:left">')
+            html = html.replace("<th>", '<th style="text-align:left">')
             return html.replace('<table border="1" class="dataframe">',
                                 '<table border="1" class="dataframe raftbook-explain" '
                                 'style="text-align:left">', 1)

@@ -12,6 +12,8 @@ class _Progress:
     def __init__(self, mode, total, label):
         self.mode = mode
         self.last = 0.0
+        self.total = total
+        self.pending = None  # the latest (value, text), shown or not, so close() can show it
         self.widget = None
         if mode == "widget":
             import ipywidgets as w
@@ -22,6 +24,7 @@ class _Progress:
             display(self.widget)
 
     def update(self, value, text, force=False):
+        self.pending = (value, text)
         now = time.perf_counter()
         if not force and now - self.last < 0.25:
             return
@@ -33,8 +36,13 @@ class _Progress:
             print("\r" + text, end="", file=sys.stderr, flush=True)
 
     def close(self):
-        if self.mode == "text":
-            print(file=sys.stderr, flush=True)
+        """The work is over: show the bar full, with the final count (updates may have been skipped)."""
+        value, text = self.pending if self.pending is not None else (self.total, "")
+        if self.widget is not None:
+            self.bar.value = self.bar.max
+            self.text.value = text
+        elif self.mode == "text":
+            print("\r" + text, file=sys.stderr, flush=True)
 
 
 def check_progress(progress) -> None:
