@@ -21,7 +21,7 @@ _BTN = W.Layout(width="auto")
 #: Each button: label, tooltip (the call it makes), style.
 BUTTONS = (
     ("Tick", "c.tick(): one tick of time for every running server", ""),
-    ("Tick N", "c.tick() N times: time passes, timers fire, but the network delivers nothing "
+    ("Tick N", "c.tick() N times: time passes and timers fire, but no message is delivered "
                "(messages wait for Deliver); stops early if safety breaks", ""),
     ("Run N", "c.run(N, latency, drop, dup): N ticks of time AND the network delivers each "
               "message after a random latency, losing or copying some at the chosen rates", ""),
