@@ -57,8 +57,12 @@ class FaultRun:
                       "partitions": 0, "timeouts": 0}
 
     # -- stopping ------------------------------------------------------------------
-    def halt(self, trouble: Trouble):
+    def record(self, trouble: Trouble) -> None:
+        """Note what stopped the run (a subclass may put it in its own words too)."""
         self.trouble = trouble
+
+    def halt(self, trouble: Trouble):
+        self.record(trouble)
         raise Halt
 
     def check(self):
@@ -78,7 +82,7 @@ class FaultRun:
             self.delivered += 1 if ev.kind == "deliver" else (ev.stats or {}).get("delivered", 0)
         self._counted = len(history)
         if self.delivered > self.rate_cap * c.n * max(c.now, 20):
-            self.halt(Trouble("rate", None, f"{self.delivered} messages delivered in {c.now} ticks",
+            self.halt(Trouble("rate", None, f"{self.delivered} messages were delivered in {c.now} ticks",
                               count=self.delivered, cap=self.rate_cap))
 
     # -- stepping ------------------------------------------------------------------
@@ -167,7 +171,7 @@ class FaultRun:
             self.at = len(self.actions) - 1 - start
         except Exception as exc:  # a server's state broken beyond what the core can run
             self.at = len(self.actions) - 1 - start
-            self.trouble = Trouble("broken", None, f"{type(exc).__name__}: {exc}", exc)
+            self.record(Trouble("broken", None, f"{type(exc).__name__}: {exc}", exc))
         return self
 
     def outcome(self):
