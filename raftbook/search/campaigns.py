@@ -34,9 +34,6 @@ from .faults import FAULTS, schedule
 from .minimize import Budget, replay_events, shorten_runs, shrink, unroll
 from .progress import check_progress, progress_bar
 
-__all__ = ["FAULTS", "CAMPAIGN_CONFIG", "MINIMIZE_BUDGET", "schedule", "shrink", "campaign",
-           "CampaignResult", "Counterexample", "minimize"]
-
 #: Short election timeouts make elections (and so trouble) frequent.
 CAMPAIGN_CONFIG = Config(election_timeout=(10, 20), heartbeat_interval=3)
 #: Replays one minimization may spend, per stage (keeps it bounded, deterministically).
