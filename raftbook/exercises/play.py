@@ -1,18 +1,21 @@
 """Driving a cluster for a grader: scripted steps that stop at the first thing that goes wrong.
 
-A :class:`Play` wraps one cluster with the student's handler plugged in.
-Every step is an ordinary recorded cluster event, so when a step fails (a
-safety property breaks, a handler raises, messages flood the network, or an
-expectation is not met) the cluster's history up to that point is the
-replayable run handed back to the student.
+A :class:`Play` is the fault-campaign engine
+(:class:`raftbook.search.faultrun.FaultRun`) on one cluster with the
+student's handler plugged in, plus the grader's words for what went wrong and
+its per-step expectations. Every step is an ordinary recorded cluster event,
+so when a step fails (a safety property breaks, a handler raises, messages
+flood the network, or an expectation is not met) the cluster's history up to
+that point is the replayable run handed back to the student.
 """
 from __future__ import annotations
 
 import json
 
-from ..errors import HandlerError, NotLeader, RaftbookError
 from ..core.describe import describe_message
 from ..core.roles import Role
+from ..explain.narrate import explain_violation
+from ..search.faultrun import FaultRun, Halt, Trouble
 
 #: Rules in plain words for each safety property, quoted in findings.
 SAFETY_RULES = {
@@ -35,47 +38,54 @@ RATE_CAP = 8
 _DULL = frozenset({"heartbeat_sent", "applied", "leader_recognised"})
 
 
-class Stop(Exception):
+class Stop(Halt):
     """The play hit a problem; ``play.rule``/``play.message`` say which."""
 
 
-class Play:
-    """One cluster under test, with helpers that check after every step."""
+def word(trouble: Trouble) -> tuple:
+    """The rule a grader quotes for ``trouble``, and its message."""
+    kind = trouble.kind
+    if kind == "safety":
+        prop = trouble.property
+        return SAFETY_RULES.get(prop, prop), trouble.detail
+    if kind == "flood":
+        return ("The network must not flood",
+                f"{trouble.count} messages are in flight at once (the cap is {trouble.cap}): "
+                "a handler sends messages faster than they are answered (does it reply to replies, "
+                "or resend on every message?)")
+    if kind == "rate":
+        return ("The network must not flood",
+                f"{trouble.detail}, more than {trouble.cap} per server per tick (a healthy cluster "
+                "needs about one): messages keep bouncing between servers (does the leader retry "
+                "the same request forever, or answer replies?)")
+    if kind == "not_leader":
+        return "A leader is needed here", trouble.detail
+    if kind == "refused":
+        return "The run could not go on", f"{trouble.method} failed: {trouble.detail}"
+    return HANDLER_RULE, trouble.detail  # a handler raised, or broke its server
 
-    def __init__(self, cluster, flood_cap: int | None = None):
-        self.c = cluster
-        self.flood_cap = flood_cap or 100 * cluster.n
+
+class Play(FaultRun):
+    """One cluster under test: the campaign engine, with the grader's words and expectations."""
+
+    def __init__(self, cluster, flood_cap: int | None = None, net=None):
+        super().__init__(cluster, net=net, flood_cap=flood_cap, rate_cap=RATE_CAP)
         self.rule: str | None = None
         self.message: str | None = None
-        self.delivered = 0  # messages delivered so far (for the message-rate cap)
-        self._counted = len(cluster.history)
 
     # -- failing -------------------------------------------------------------------
-    def fail(self, rule: str, message: str):
-        self.rule, self.message = rule, message
+    def record(self, trouble: Trouble) -> None:
+        self.trouble = trouble
+        self.rule, self.message = word(trouble)
+
+    def halt(self, trouble: Trouble):
+        self.record(trouble)
         raise Stop
 
-    def check(self):
-        """Stop on a safety violation or a flood of messages."""
-        v = self.c.violation
-        if v is not None:
-            self.fail(SAFETY_RULES.get(v.property, v.property), str(v))
-        c = self.c
-        if len(c.flight) > self.flood_cap:
-            self.fail("The network must not flood",
-                      f"{len(c.flight)} messages are in flight at once (the cap is {self.flood_cap}): "
-                      "a handler sends messages faster than they are answered (does it reply to replies, "
-                      "or resend on every message?)")
-        history = c.history
-        for ev in history[self._counted:]:
-            self.delivered += 1 if ev.kind == "deliver" else (ev.stats or {}).get("delivered", 0)
-        self._counted = len(history)
-        allowed = RATE_CAP * c.n * max(c.now, 20)
-        if self.delivered > allowed:
-            self.fail("The network must not flood",
-                      f"{self.delivered} messages were delivered in {c.now} ticks, more than {RATE_CAP} per "
-                      f"server per tick (a healthy cluster needs about one): messages keep bouncing "
-                      "between servers (does the leader retry the same request forever, or answer replies?)")
+    def fail(self, rule: str, message: str):
+        self.trouble = Trouble("expectation", None, message)
+        self.rule, self.message = rule, message
+        raise Stop
 
     def expect(self, cond, rule: str, message: str):
         if not cond:
@@ -83,16 +93,7 @@ class Play:
 
     def do(self, method: str, *args, **kwargs):
         """Carry out one cluster call; a handler error or violation stops the play."""
-        try:
-            out = getattr(self.c, method)(*args, **kwargs)
-        except HandlerError as exc:
-            self.fail(HANDLER_RULE, str(exc))
-        except NotLeader as exc:
-            self.fail("A leader is needed here", str(exc))
-        except RaftbookError as exc:
-            self.fail("The run could not go on", f"{method} failed: {exc}")
-        self.check()
-        return out
+        return self.call(method, *args, **kwargs)
 
     # -- delivering ----------------------------------------------------------------
     def find(self, kind: str, src: int, dst: int):
@@ -131,17 +132,7 @@ class Play:
 
     def run_until(self, pred, ticks: int, what: str = "", rule: str | None = None, **net) -> bool:
         """Run automatically until ``pred``; if it never holds, fail with ``rule`` (or return False)."""
-        cap = self.flood_cap
-        flight = self.c.flight
-
-        def goal(c):
-            return len(flight) > cap or c.violation is not None or pred(c)
-        try:
-            self.c.run_until(goal, max(ticks, 0), **net)
-        except HandlerError as exc:
-            self.fail(HANDLER_RULE, str(exc))
-        self.check()
-        if pred(self.c):
+        if self.run(ticks, pred, **net):
             return True
         if rule is not None:
             self.fail(rule, f"{what} did not happen within {ticks} ticks")
@@ -170,7 +161,6 @@ class Play:
         rule); otherwise the reasons of the last events.
         """
         if self.c.violation is not None:
-            from ..explain.narrate import explain_violation
             lines = explain_violation(self.c, last=count).splitlines()[1:]
             return tuple(line.strip() for line in lines if line.strip())
         out = []  # [time, sentence, repeats], newest first
@@ -187,7 +177,6 @@ class Play:
                     return _steps(out)
                 out.append([r.time, sentence, 1])
         return _steps(out)
-        return tuple(reversed(out))
 
 
 def _steps(out) -> tuple:

@@ -11,76 +11,33 @@ A failing seed is minimized: actions are removed while the run still fails
 the same way, runs are shortened, and the result is unrolled into single
 events (each tick, each delivery, drop or duplication) and shrunk again, so
 the student replays a short, step-by-step run in the widget.
+
+This module is the public front (arguments, parallel seeds, the table): the
+schedule comes from :mod:`.faults`, the running from :mod:`.faultrun` and the
+shrinking from :mod:`.minimize`, the same ones the graders' campaigns use.
 """
 from __future__ import annotations
 
 import json
 import multiprocessing
 import os
-import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..sim.cluster import Cluster
 from ..core.config import Config
-from ..errors import HandlerError, InvalidArgument, NotLeader, RaftbookError
-from .progress import check_progress, progress_bar
 from ..core.node import _is_int
-from ..core.roles import Role
+from ..errors import InvalidArgument, RaftbookError
+from ..sim.cluster import Cluster
+from .faultrun import FaultRun
+from .faults import FAULTS, schedule
+from .minimize import Budget, replay_events, shorten_runs, shrink, unroll
+from .progress import check_progress, progress_bar
 
-#: The kinds of fault a campaign may inject.
-FAULTS = ("crash", "partition", "drop", "duplicate", "timeout")
 #: Short election timeouts make elections (and so trouble) frequent.
 CAMPAIGN_CONFIG = Config(election_timeout=(10, 20), heartbeat_interval=3)
 #: Replays one minimization may spend, per stage (keeps it bounded, deterministically).
 MINIMIZE_BUDGET = 1000
-
-
-# ----------------------------------------------------------------------------- schedules
-def schedule(seed: int, steps: int = 60, faults=FAULTS, load: float = 0.3, n: int = 5) -> list:
-    """The actions of campaign ``seed``: a pure function of its arguments.
-
-    Actions name what to do, not which message or server id to touch where that
-    depends on the run (``("crash", "leader")``; ``("restart", 0.42)`` picks among
-    the crashed servers; a proposal goes to one of the servers that believe they
-    lead, a stale leader cut off by a partition too, so logs diverge the way
-    Figures 7 and 8 show), so any subsequence still replays; that is what lets
-    a failing campaign be cut down.
-    """
-    rng = random.Random(f"raftbook-campaign-{seed}")
-    faults = frozenset(faults)
-    out = []
-    value = 0
-    for _ in range(steps):
-        r = rng.random()
-        if r < load:
-            value += 1
-            out.append(("propose", f"k{rng.randrange(3)}", value, round(rng.random(), 3)))
-            continue
-        options = ["run", "run", "run"]
-        options += [f for f in ("crash", "timeout") if f in faults]
-        if "crash" in faults:
-            options.append("restart")
-        if "partition" in faults and n > 2:
-            options += ["partition", "heal"]
-        kind = rng.choice(options)
-        if kind == "run":
-            drop = round(rng.uniform(0, 0.2), 3) if "drop" in faults else 0.0
-            dup = round(rng.uniform(0, 0.2), 3) if "duplicate" in faults else 0.0
-            out.append(("run", rng.randint(3, 30), drop, dup))
-        elif kind == "crash":
-            out.append(("crash", "leader" if rng.random() < 0.5 else round(rng.random(), 3)))
-        elif kind in ("restart", "timeout"):
-            out.append((kind, round(rng.random(), 3)))
-        elif kind == "partition":
-            ids = list(range(1, n + 1))
-            rng.shuffle(ids)
-            cut = rng.randint(1, n - 1)
-            out.append(("partition", (tuple(sorted(ids[:cut])), tuple(sorted(ids[cut:])))))
-        else:
-            out.append(("heal",))
-    return out
 
 
 # ----------------------------------------------------------------------------- one run
@@ -95,105 +52,43 @@ class _Job:
     flood_cap: int
     latency: tuple
 
+    def cluster(self, seed: int, reasons: bool = False) -> Cluster:
+        return Cluster(self.n, seed=seed, config=self.config, handlers=self.handlers,
+                       record_reasons=reasons)
 
-class _Stop(Exception):
-    pass
+    def schedule(self, seed: int) -> list:
+        return schedule(seed, self.steps, self.faults, self.load, self.n)
 
-
-class _Run:
-    """One campaign being played on a cluster; ``finding`` says what went wrong, if anything."""
-
-    def __init__(self, job: _Job, seed: int, reasons: bool = False):
-        self.job = job
-        self.c = Cluster(job.n, seed=seed, config=job.config, handlers=job.handlers,
-                         record_reasons=reasons)
-        self.finding = None  # (kind, property or None, detail)
-        self.at = None       # index of the action that failed
-        self.stats = {"delivered": 0, "dropped": 0, "duplicated": 0, "lost": 0, "crashes": 0,
-                      "partitions": 0, "timeouts": 0}
-
-    def check(self):
-        c = self.c
-        v = c.violation
-        if v is not None:
-            self.finding = ("safety", v.property, str(v))
-            raise _Stop
-        if len(c.flight) > self.job.flood_cap:
-            self.finding = ("flood", None, f"{len(c.flight)} messages in flight at once (cap "
-                                           f"{self.job.flood_cap}): a handler floods the network")
-            raise _Stop
-
-    def act(self, action):
-        """Carry out one action (skipped when it does not fit the state), then check."""
-        c = self.c
-        kind = action[0]
-        try:
-            if kind == "run":  # stops early on a violation or a flood
-                flight, cap = c.flight, self.job.flood_cap
-                c.run_until(lambda c: c.violation is not None or len(flight) > cap, action[1],
-                            latency=self.job.latency, drop_rate=action[2],
-                            duplicate_rate=action[3])
-                ev = c.history[-1]
-                for k in ("delivered", "dropped", "duplicated", "lost"):
-                    self.stats[k] += ev.stats.get(k, 0)
-            elif kind == "propose":  # to any server that believes it leads, stale ones too
-                target = _pick([i for i in c.running if c.nodes[i].role is Role.LEADER], action[3])
-                if target is not None:
-                    c.propose(("set", action[1], action[2]), node=target)
-            elif kind == "crash":
-                target = c.leader if action[1] == "leader" else _pick(c.running, action[1])
-                if target is not None and len(c.crashed) < (c.n - 1) // 2:
-                    c.crash(target)
-                    self.stats["crashes"] += 1
-            elif kind == "restart":
-                target = _pick(sorted(c.crashed), action[1])
-                if target is not None:
-                    c.restart(target)
-            elif kind == "timeout":
-                target = _pick([i for i in c.running if c.nodes[i].role is not Role.LEADER],
-                               action[1])
-                if target is not None:
-                    c.timeout(target)
-                    self.stats["timeouts"] += 1
-            elif kind == "partition":
-                if c.groups is None:
-                    c.partition(*[set(g) for g in action[1]])
-                    self.stats["partitions"] += 1
-            elif kind == "heal":
-                if c.groups is not None:
-                    c.heal()
-            else:
-                raise InvalidArgument(f"unknown campaign action {action!r}")
-        except NotLeader:
-            pass
-        except RaftbookError as exc:  # a handler raised, or left a node the core rejects
-            self.finding = ("handler_error", None, str(exc))
-            raise _Stop from None
-        self.check()
-
-    def play(self, actions):
-        for k, action in enumerate(actions):
-            try:
-                self.act(action)
-            except _Stop:
-                self.at = k
-                return self
-        return self
-
-    def outcome(self):
-        return None if self.finding is None else self.finding[:2]
+    def play(self, seed: int, actions, reasons: bool = False) -> FaultRun:
+        """Campaign ``seed``'s ``actions`` carried out by the engine on a fresh cluster."""
+        run = FaultRun(self.cluster(seed, reasons), net={"latency": self.latency},
+                       flood_cap=self.flood_cap)
+        return run.play(actions)
 
 
-def _pick(options, r):
-    return options[min(int(r * len(options)), len(options) - 1)] if options else None
+def _finding(run: FaultRun):
+    """(kind, property, detail) in the campaign table's words, or None."""
+    t = run.trouble
+    if t is None:
+        return None
+    if t.kind in ("safety", "flood"):
+        return t.kind, t.property, t.detail
+    # a handler raised, left a node the core rejects, or broke its server
+    err = t.error
+    return "handler_error", None, str(err) if isinstance(err, RaftbookError) else t.detail
 
 
-def _row(seed, run: _Run, seconds: float) -> dict:
+def _outcome(run: FaultRun):
+    f = _finding(run)
+    return None if f is None else f[:2]
+
+
+def _row(seed, run: FaultRun, seconds: float) -> dict:
     c = run.c
     mon = c.monitor
     committed = sum(1 for p in c.proposals if c.status(p) == "committed")
-    kind, prop, detail = run.finding or ("", "", "")
-    return {"seed": seed, "ok": run.finding is None, "finding": kind, "property": prop or "",
+    kind, prop, detail = _finding(run) or ("", "", "")
+    return {"seed": seed, "ok": run.trouble is None, "finding": kind, "property": prop or "",
             "detail": detail, "failed_at_action": run.at, "ticks": c.now, "events": len(c.history),
             "max_term": max(n.current_term for n in c.nodes.values()),
             "leaders": len(mon.leaders) if mon is not None else None,
@@ -202,109 +97,22 @@ def _row(seed, run: _Run, seconds: float) -> dict:
 
 
 # ----------------------------------------------------------------------------- minimizing
-def shrink(items: list, fails, budget: int) -> list:
-    """Remove chunks (halves, quarters, ... single items) while ``fails(rest)`` holds.
-
-    Greedy and deterministic; stops after ``budget`` calls of ``fails``.
-    """
-    calls = 0
-    size = max(len(items) // 2, 1)
-    while size >= 1 and calls < budget:
-        start = len(items) - size
-        changed = False
-        while start >= 0 and calls < budget:
-            rest = items[:start] + items[start + size:]
-            calls += 1
-            if rest and fails(rest):
-                items = rest
-                changed = True
-            start -= size
-            start = min(start, len(items) - size)
-        if not changed:
-            size //= 2
-    return items
-
-
 def _explode(job, seed, actions, outcome):
     """Unroll ``actions`` into single events (ticks, deliveries, ...), ending at the failure.
 
-    Uses the network record of each ``run`` event; returns None if unrolling does not
-    reproduce the failure (then the coarse trace is kept).
+    Returns None if unrolling does not reproduce the failure (then the coarse trace is kept).
     """
-    run = _Run(job, seed, reasons=True).play(actions)
-    if run.outcome() != outcome:
+    run = job.play(seed, actions, reasons=True)
+    if _outcome(run) != outcome:
         return None
-    events = []
-    for ev in run.c.history:
-        if ev.kind not in ("run", "run_until"):
-            args = ev.args
-            if ev.kind == "propose":
-                events.append(("propose", tuple(args["command"]), args["node"]))
-            elif ev.kind == "partition":
-                events.append(("partition", tuple(tuple(g) for g in args["groups"])))
-            elif ev.kind == "heal":
-                events.append(("heal",))
-            else:
-                events.append((ev.kind, args["node"]))
-            continue
-        network = getattr(ev, "network", None)
-        if network is None:
-            return None
-        by_time: dict = {}
-        for t, what, _mid, msg, _ref in network:
-            if what != "sent":
-                by_time.setdefault(t, []).append((what, msg))
-        for t in range(ev.time + 1, ev.time + ev.args["ticks"] + 1):
-            events.append(("tick",))
-            for what, msg in by_time.get(t, ()):
-                kind = {"dropped": "drop", "duplicated": "duplicate"}.get(what, "deliver")
-                events.append((kind, msg))
+    events = unroll(run.c)
+    if events is None:
+        return None
     # The unrolled events must fail the same way; cut them at the failing event.
-    c, cut = _replay_events(job, seed, events, stop=True)
-    if c is None or _outcome_of(c) != outcome:
+    c, cut = replay_events(job.cluster(seed), events, job.flood_cap, stop=True)
+    if _outcome_of(c) != outcome:
         return None
     return events[:cut]
-
-
-def _replay_events(job, seed, events, stop=False, reasons=False):
-    """Replay single events; messages are found by content, events that no longer fit are
-    skipped. Returns (cluster, number of events used) or (None, 0) on a handler error."""
-    c = Cluster(job.n, seed=seed, config=job.config, handlers=job.handlers, record_reasons=reasons)
-    used = 0
-    for ev in events:
-        used += 1
-        kind = ev[0]
-        try:
-            if kind == "tick":
-                c.tick()
-            elif kind in ("deliver", "drop", "duplicate"):
-                msg = ev[1]
-                mid = next((e.id for e in c.flight.values() if e.msg == msg), None)
-                if mid is not None:
-                    getattr(c, kind)(mid)
-            elif kind == "propose":
-                if ev[2] not in c.crashed and c.nodes[ev[2]].role is Role.LEADER:
-                    c.propose(ev[1], node=ev[2])
-            elif kind == "partition":
-                if c.groups is None:
-                    c.partition(*[set(g) for g in ev[1]])
-            elif kind == "heal":
-                if c.groups is not None:
-                    c.heal()
-            elif kind == "crash":
-                if ev[1] not in c.crashed:
-                    c.crash(ev[1])
-            elif kind == "restart":
-                if ev[1] in c.crashed:
-                    c.restart(ev[1])
-            elif kind == "timeout":
-                if ev[1] not in c.crashed and c.nodes[ev[1]].role is not Role.LEADER:
-                    c.timeout(ev[1])
-        except HandlerError:
-            return c, used
-        if stop and (c.violation is not None or len(c.flight) > job.flood_cap):
-            break
-    return c, used
 
 
 def _outcome_of(c):
@@ -343,40 +151,29 @@ class Counterexample:
 
 def minimize(job: _Job, seed: int, budget: int = MINIMIZE_BUDGET) -> Counterexample | None:
     """Cut failing campaign ``seed`` down to a short run that fails the same way."""
-    actions = schedule(seed, job.steps, job.faults, job.load, job.n)
-    first = _Run(job, seed).play(actions)
-    outcome = first.outcome()
+    actions = job.schedule(seed)
+    first = job.play(seed, actions)
+    outcome = _outcome(first)
     if outcome is None:
         return None
     actions = actions[:first.at + 1]
     original = len(actions)
 
     def fails(sub):
-        return _Run(job, seed).play(sub).outcome() == outcome
+        return _outcome(job.play(seed, sub)) == outcome
 
-    small = shrink(actions, fails, budget)
-    for k, a in enumerate(small):  # shorter runs
-        if a[0] != "run":
-            continue
-        lo, hi = 1, a[1]
-        while lo < hi:
-            mid = (lo + hi) // 2
-            trial = small[:k] + [(a[0], mid) + a[2:]] + small[k + 1:]
-            if fails(trial):
-                hi = mid
-                small = trial
-            else:
-                lo = mid + 1
+    small = shrink(actions, fails, Budget(budget))
+    small = shorten_runs(small, fails, Budget(budget))
     events = None
     if outcome[0] == "safety":
         events = _explode(job, seed, small, outcome)
     if events is not None:
         def fails_events(sub):
-            c, _ = _replay_events(job, seed, sub, stop=True)
+            c, _ = replay_events(job.cluster(seed), sub, job.flood_cap, stop=True)
             return _outcome_of(c) == outcome
 
-        events = shrink(events, fails_events, budget)
-        c, used = _replay_events(job, seed, events, stop=True)
+        events = shrink(events, fails_events, Budget(budget))
+        c, used = replay_events(job.cluster(seed), events, job.flood_cap, stop=True)
         events = events[:used]
     else:  # a flood or a handler error: the failing run, tick by tick, up to the failure
         split = small[:-1]
@@ -385,8 +182,8 @@ def minimize(job: _Job, seed: int, budget: int = MINIMIZE_BUDGET) -> Counterexam
             split += [("run", 1) + last[2:]] * last[1]
         else:
             split.append(last)
-        c = _Run(job, seed).play(split).c
-    kind, prop, detail = first.finding
+        c = job.play(seed, split).c
+    kind, prop, detail = _finding(first)
     v = c.violation
     if v is not None:
         detail = str(v)
@@ -401,7 +198,7 @@ _JOB: _Job | None = None  # the job of a campaign, inherited by forked workers
 def _one(seed):
     t0 = time.perf_counter()
     job = _JOB
-    run = _Run(job, seed).play(schedule(seed, job.steps, job.faults, job.load, job.n))
+    run = job.play(seed, job.schedule(seed))
     return _row(seed, run, time.perf_counter() - t0)
 
 
