@@ -13,7 +13,9 @@ What a handler may use on ``node``: the Figure 2 state (``current_term``,
 ``voted_for``, ``log``, ``commit_index``, ``next_index``, ``match_index``,
 ``role``, ``leader_id``, ``peers``, ``quorum``) and the building blocks
 ``become_follower(term)``, ``reset_election_timer()``, ``become_leader()``,
-``append_entries_for(peer)`` and ``advance_commit_index()``.
+``append_entries_for(peer)`` and ``advance_commit_index()``; and from this
+module ``adopt_newer_term(node, term)`` (the term rule, which every handler
+must apply first) and ``log_is_up_to_date`` (the election restriction).
 """
 from __future__ import annotations
 
