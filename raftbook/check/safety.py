@@ -13,6 +13,10 @@ enough history to judge each property in O(change) time:
 The first violation is kept (with the tick and event it happened at) and
 raised by :func:`check_safety`. ``check_safety(c, full=True)`` also re-derives
 what it can from the current state alone, a cross-check of the monitor.
+
+What counts as broken, and the sentence saying so, is written once in
+:mod:`raftbook.check.properties`; this module decides what to remember and
+when to ask.
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ import itertools
 
 from ..errors import InvalidArgument, SafetyViolation
 from ..core.roles import Role
+from .properties import (election_safety, entry_conflict, leader_append_only, leader_completeness,
+                         logs_disagree, state_machine_safety)
 
 _LEADER = Role.LEADER
 
@@ -31,9 +37,9 @@ class SafetyMonitor:
     def __init__(self, cluster):
         self.cluster = cluster
         self.leaders: dict = {}       # term -> leader id
-        self.entries: dict = {}       # (index, term) -> (command, prev_term, node id)
+        self.entries: dict = {}       # (index, term) -> (node id, command, prev_term)
         self.committed: dict = {}     # index -> (term, command, commit_term, node id)
-        self.applied: dict = {}       # index -> (term, command, node id)
+        self.applied: dict = {}       # index -> (node id, term, command)
         self.leader_logs: dict = {}   # node id -> (term, last_index, truncations)
         self.seen_commit: dict = {}   # node id -> commit_index last looked at
         self.seen_applied: dict = {}  # node id -> last_applied last looked at
@@ -60,9 +66,11 @@ class SafetyMonitor:
         self.seen_applied = dict(seen_applied)
 
     # -- observing -----------------------------------------------------------------
-    def _fail(self, prop, message, **where):
+    def _fail(self, violation):
+        """Keep the first violation, stamped with the tick and event it was seen at."""
         c = self.cluster
-        self.violation = SafetyViolation(prop, message, time=c.now, event=len(c.history), **where)
+        violation.time, violation.event = c.now, len(c.history)
+        self.violation = violation
 
     def node_restarted(self, node):
         self.seen_commit[node.id] = 0
@@ -96,20 +104,18 @@ class SafetyMonitor:
                 self.leaders[term] = nid
                 if not self._leader_has_committed(node):
                     return
-            elif first != nid:
-                self._fail("election_safety",
-                           f"election safety broken: S{first} and S{nid} were both leader in term {term}",
-                           nodes=(first, nid), term=term)
-                return
+            else:
+                v = election_safety(term, first, nid)
+                if v is not None:
+                    self._fail(v)
+                    return
 
         # Leader append-only: a sitting leader never deletes or overwrites entries.
         prev = self.leader_logs.get(nid)
         if prev is not None and is_leader and prev[0] == term:
-            if log.truncations != prev[2] or log.last_index < prev[1]:
-                self._fail("leader_append_only",
-                           f"leader append-only broken: S{nid}, leader of term {term}, deleted "
-                           f"entries from its own log (it had {prev[1]} entries, now {log.last_index})",
-                           nodes=(nid,), term=term, index=log.last_index + 1)
+            v = leader_append_only(nid, term, prev[1], log.last_index, log.truncations != prev[2])
+            if v is not None:
+                self._fail(v)
                 return
         if is_leader:
             self.leader_logs[nid] = (term, log.last_index, log.truncations)
@@ -126,15 +132,12 @@ class SafetyMonitor:
                 key = (e.index, e.term)
                 rec = entries.get(key)
                 if rec is None:
-                    entries[key] = (e.command, prev_term, nid)
-                elif rec[0] != e.command or rec[1] != prev_term:
-                    what = ("different commands" if rec[0] != e.command else
-                            f"different entries before it (terms {rec[1]} and {prev_term} at index {e.index - 1})")
-                    self._fail("log_matching",
-                               f"log matching broken: S{rec[2]} and S{nid} both hold an entry at index "
-                               f"{e.index} with term {e.term}, but with {what}",
-                               nodes=(rec[2], nid), term=e.term, index=e.index)
-                    return
+                    entries[key] = (nid, e.command, prev_term)
+                else:
+                    v = entry_conflict(e.index, e.term, rec, (nid, e.command, prev_term))
+                    if v is not None:
+                        self._fail(v)
+                        return
                 prev_term = e.term
 
         # State machine safety: one entry applied per index, everywhere.
@@ -148,13 +151,12 @@ class SafetyMonitor:
                 cmd = log[i].command
                 rec = applied.get(i)
                 if rec is None:
-                    applied[i] = (t, cmd, nid)
-                elif rec[0] != t or rec[1] != cmd:
-                    self._fail("state_machine_safety",
-                               f"state machine safety broken: S{rec[2]} applied {_show(rec[1])} (term "
-                               f"{rec[0]}) at index {i}, but S{nid} applied {_show(cmd)} (term {t})",
-                               nodes=(rec[2], nid), term=t, index=i)
-                    return
+                    applied[i] = (nid, t, cmd)
+                else:
+                    v = state_machine_safety(i, rec, (nid, t, cmd))
+                    if v is not None:
+                        self._fail(v)
+                        return
         self.seen_applied[nid] = node.last_applied
 
         # Newly committed entries: record them; sitting leaders of later terms must hold them.
@@ -181,16 +183,12 @@ class SafetyMonitor:
     def _leader_has_committed(self, leader, indexes=None) -> bool:
         lterm = leader.current_term
         committed = self.committed
+        term_at = leader.log.term_at
         for i in (indexes if indexes is not None else committed):
             t, cmd, cterm, who = committed[i]
-            if cterm < lterm and leader.log.term_at(i) != t:
-                found = leader.log.term_at(i)
-                has = "no entry" if found is None else f"an entry of term {found}"
-                self._fail("leader_completeness",
-                           f"leader completeness broken: the entry at index {i} (term {t}) was "
-                           f"committed in term {cterm} (seen on S{who}), but S{leader.id}, leader of "
-                           f"term {lterm}, has {has} there",
-                           nodes=(who, leader.id), term=lterm, index=i)
+            v = leader_completeness(i, t, cterm, leader.id, lterm, term_at(i), seen_on=who)
+            if v is not None:
+                self._fail(v)
                 return False
         return True
 
@@ -198,10 +196,6 @@ class SafetyMonitor:
 def _prefix(records: dict, count: int) -> dict:
     """The first ``count`` records of an insert-only dict, as a new dict."""
     return dict(itertools.islice(records.items(), count))
-
-
-def _show(cmd):
-    return "a no-op" if cmd is None else repr(cmd)
 
 
 def check_safety(cluster, full: bool = False) -> None:
@@ -225,39 +219,32 @@ def check_safety(cluster, full: bool = False) -> None:
 def check_state(cluster) -> None:
     """The properties that the current state alone can show broken."""
     nodes = list(cluster.nodes.values())
-    now = cluster.now
+    v = _judge_state(nodes)
+    if v is not None:
+        v.time = cluster.now
+        raise v
+
+
+def _judge_state(nodes):
     leaders = {}
     for n in nodes:
         if n.role is Role.LEADER:
-            other = leaders.setdefault(n.current_term, n.id)
-            if other != n.id:
-                raise SafetyViolation("election_safety",
-                                      f"election safety broken: S{other} and S{n.id} are both leader "
-                                      f"in term {n.current_term}", nodes=(other, n.id),
-                                      term=n.current_term, time=now)
+            v = election_safety(n.current_term, leaders.setdefault(n.current_term, n.id), n.id)
+            if v is not None:
+                return v
+    logs = {n.id: [(e.term, e.command) for e in n.log] for n in nodes}
     for a_i, a in enumerate(nodes):
         for b in nodes[a_i + 1:]:
-            upto = min(a.log.last_index, b.log.last_index)
-            # the highest index where the two logs hold the same term
-            common = 0
-            for i in range(upto, 0, -1):
-                if a.log.term_at(i) == b.log.term_at(i):
-                    common = i
-                    break
-            for i in range(1, common + 1):
-                if a.log[i] != b.log[i]:
-                    raise SafetyViolation(
-                        "log_matching", f"log matching broken: S{a.id} and S{b.id} agree on the "
-                        f"entry at index {common} (term {a.log.term_at(common)}) but differ at index {i}",
-                        nodes=(a.id, b.id), term=a.log.term_at(common), index=i, time=now)
+            v = logs_disagree(a.id, logs[a.id], b.id, logs[b.id])
+            if v is not None:
+                return v
             for i in range(1, min(a.last_applied, b.last_applied) + 1):
-                if a.log.term_at(i) is None or b.log.term_at(i) is None:
+                if i > len(a.log) or i > len(b.log):
                     break
-                if a.log[i] != b.log[i]:
-                    raise SafetyViolation(
-                        "state_machine_safety", f"state machine safety broken: S{a.id} and S{b.id} "
-                        f"applied different entries at index {i}", nodes=(a.id, b.id),
-                        term=a.log.term_at(i), index=i, time=now)
+                ea, eb = a.log[i], b.log[i]
+                v = state_machine_safety(i, (a.id, ea.term, ea.command), (b.id, eb.term, eb.command))
+                if v is not None:
+                    return v
     for leader in nodes:
         if leader.role is not Role.LEADER:
             continue
@@ -266,9 +253,11 @@ def check_state(cluster) -> None:
                 continue
             for i in range(1, n.commit_index + 1):
                 t = n.log.term_at(i)
-                if t is not None and leader.log.term_at(i) != t:
-                    raise SafetyViolation(
-                        "leader_completeness", f"leader completeness broken: S{n.id} committed the "
-                        f"entry at index {i} (term {t}) in an earlier term, but S{leader.id}, leader "
-                        f"of term {leader.current_term}, does not hold it", nodes=(n.id, leader.id),
-                        term=leader.current_term, index=i, time=now)
+                if t is None:
+                    continue
+                # committed on n, so in a term no later than n's, which is before the leader's
+                v = leader_completeness(i, t, None, leader.id, leader.current_term,
+                                        leader.log.term_at(i), seen_on=n.id)
+                if v is not None:
+                    return v
+    return None

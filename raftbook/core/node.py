@@ -14,12 +14,14 @@ import itertools
 import random
 
 from . import rules
+from .fastpath import draw_timeout, step_reference
 from .config import Config
 from ..errors import HandlerError, InvalidArgument, InvalidState, NotLeader
 from .kv import validate_command
 from .log import RaftLog
 from .messages import (AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply,
                        is_message)
+from .quorum import majority
 from .roles import Role
 
 
@@ -32,23 +34,6 @@ _COUNT_FIELDS = {
     AppendEntries: ("prev_log_index", "prev_log_term", "leader_commit"),
     AppendEntriesReply: ("match_index", "conflict_index", "conflict_term"),
 }
-
-
-#: The reference rule for each message type (what ``_step`` calls when no rule is replaced).
-_REFERENCE_STEP = {
-    RequestVote: rules.handle_request_vote,
-    RequestVoteReply: rules.handle_request_vote_reply,
-    AppendEntries: rules.handle_append_entries,
-    AppendEntriesReply: rules.handle_append_entries_reply,
-}
-
-
-def _draw_timeout(rng, bounds) -> int:
-    """``rng.randint(*bounds)``: the same number, drawn without randint's two wrapper calls."""
-    if type(rng) is not random.Random:  # a subclass may draw its own way
-        return rng.randint(*bounds)
-    lo, hi = bounds
-    return lo + rng._randbelow(hi - lo + 1)
 
 
 def message_problem(msg) -> str | None:
@@ -133,7 +118,7 @@ class RaftNode:
         self._h_append_entries_reply = h["append_entries_reply"]
         self._h_advance_commit_index = h["advance_commit_index"]
         self._h_apply_committed = h["apply_committed"]
-        self.quorum = (len(peer_ids) + 1) // 2 + 1
+        self.quorum = majority(len(peer_ids) + 1)
         self._reasons: list | None = []
         # Persistent state on all servers.
         self.current_term = 0
@@ -153,7 +138,7 @@ class RaftNode:
         self.votes: set = set()  # who granted this candidate a vote in current_term
         self.heartbeat_elapsed = 0
         self.election_elapsed = 0
-        self.election_timeout = _draw_timeout(self.rng, self.config.election_timeout)
+        self.election_timeout = draw_timeout(self.rng, self.config.election_timeout)
 
     # -- reasons -------------------------------------------------------------
     def note(self, code: str, **fields) -> None:
@@ -208,12 +193,13 @@ class RaftNode:
         return self._step(msg)
 
     def _step(self, msg) -> list:
-        """step() without the checks, for messages the simulator's own nodes sent."""
-        if not self._custom:  # the reference rules: no handler plumbing needed
-            out = _REFERENCE_STEP[type(msg)](self, msg)
-            if self.last_applied < self.commit_index:
-                self.apply_committed()
-            return out
+        """step() without the checks, for messages the simulator's own nodes sent.
+
+        The node does not settle terms here: each rule applies the term rule
+        itself (``rules.adopt_newer_term``), so a replaced rule may forget it.
+        """
+        if not self._custom:  # only reference rules: the same steps, faster (core/fastpath.py)
+            return step_reference(self, msg)
         kind = type(msg)
         if kind is AppendEntries:
             out = self._call("append_entries", self._h_append_entries, msg)
@@ -266,7 +252,7 @@ class RaftNode:
     def reset_election_timer(self) -> None:
         """Restart the election timer with a freshly drawn random timeout."""
         self.election_elapsed = 0
-        self.election_timeout = _draw_timeout(self.rng, self.config.election_timeout)
+        self.election_timeout = draw_timeout(self.rng, self.config.election_timeout)
 
     def start_election(self) -> list:
         """Become a candidate in a new term, vote for yourself, ask everyone else."""

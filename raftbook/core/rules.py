@@ -6,47 +6,75 @@ here. Each function reads and changes the node it is given and returns the
 messages to send. Every decision is recorded with ``node.note(code, ...)`` so
 the run can be explained later (see :mod:`raftbook.reasons`).
 
+Each branch carries, as a comment, the sentence of Figure 2 it implements;
+docs/figure2.md maps every sentence of the figure to its line here.
+
 What a handler may use on ``node``: the Figure 2 state (``current_term``,
 ``voted_for``, ``log``, ``commit_index``, ``next_index``, ``match_index``,
 ``role``, ``leader_id``, ``peers``, ``quorum``) and the building blocks
 ``become_follower(term)``, ``reset_election_timer()``, ``become_leader()``,
-``append_entries_for(peer)`` and ``advance_commit_index()``.
+``append_entries_for(peer)`` and ``advance_commit_index()``; and from this
+module ``adopt_newer_term(node, term)`` (the term rule, which every handler
+must apply first) and ``log_is_up_to_date`` (the election restriction).
 """
 from __future__ import annotations
 
 from .kv import apply_command
 from .messages import AppendEntriesReply, RequestVoteReply
+from .quorum import majority_index, replicas
 from .roles import Role
 
 
 def log_is_up_to_date(cand_last_term: int, cand_last_index: int,
                       own_last_term: int, own_last_index: int) -> bool:
-    """Section 5.4.1: compare last terms first, then last indexes."""
+    """The election restriction (§5.4.1): is the candidate's log at least as up to date?
+
+    The one place this comparison is written; the vote rule, the explanations
+    and the inference of a replaced handler's reasons all call it.
+    """
+    # A later last term wins; with equal last terms, the longer log wins (or ties).
     if cand_last_term != own_last_term:
         return cand_last_term > own_last_term
     return cand_last_index >= own_last_index
 
 
+def adopt_newer_term(node, term: int) -> bool:
+    """The term rule every RPC handler applies first; True when ``term`` was newer.
+
+    Figure 2, Rules for Servers, all servers: a request or reply carrying a term
+    newer than ours means we are behind, so we take that term (with no vote cast
+    in it yet) and become a follower (§5.1). The node does not do this for a
+    handler: a replaced handler must call it (or do the same) itself.
+    """
+    if term > node.current_term:
+        node.become_follower(term)
+        return True
+    return False
+
+
 def handle_request_vote(node, msg) -> list:
     """RequestVote RPC, receiver side (Figure 2)."""
-    if msg.term > node.current_term:
-        node.become_follower(msg.term)
+    adopt_newer_term(node, msg.term)
+    # Receiver rule 1: a candidate from an older term gets no vote.
     if msg.term < node.current_term:
         node.note("vote_refused_stale_term", candidate=msg.src, msg_term=msg.term,
                   current_term=node.current_term)
         return [RequestVoteReply(node.id, msg.src, node.current_term, False)]
+    # Receiver rule 2, first half: one vote per term (votedFor null or this candidate).
     if node.voted_for is not None and node.voted_for != msg.src:
         node.note("vote_refused_already_voted", candidate=msg.src, term=node.current_term,
                   voted_for=node.voted_for)
         return [RequestVoteReply(node.id, msg.src, node.current_term, False)]
+    # Receiver rule 2, second half: only a log at least as up to date as ours (§5.4.1).
     own_term, own_index = node.log.last_term, node.log.last_index
     if not log_is_up_to_date(msg.last_log_term, msg.last_log_index, own_term, own_index):
         node.note("vote_refused_log_not_up_to_date", candidate=msg.src, term=node.current_term,
                   candidate_last_term=msg.last_log_term, candidate_last_index=msg.last_log_index,
                   own_last_term=own_term, own_last_index=own_index)
         return [RequestVoteReply(node.id, msg.src, node.current_term, False)]
+    # Both halves hold: grant the vote, and remember it (votedFor is persistent).
     node.voted_for = msg.src
-    node.reset_election_timer()  # only a granted vote resets the timer
+    node.reset_election_timer()  # followers: granting a vote restarts the election timer
     node.note("vote_granted", candidate=msg.src, term=node.current_term,
               candidate_last_term=msg.last_log_term, candidate_last_index=msg.last_log_index,
               own_last_term=own_term, own_last_index=own_index)
@@ -55,9 +83,9 @@ def handle_request_vote(node, msg) -> list:
 
 def handle_request_vote_reply(node, msg) -> list:
     """A candidate counts votes; a majority makes it leader."""
-    if msg.term > node.current_term:
-        node.become_follower(msg.term)
+    if adopt_newer_term(node, msg.term):
         return []
+    # A reply from an older term, or reaching a server no longer a candidate, counts for nothing.
     if msg.term < node.current_term or node.role is not Role.CANDIDATE:
         node.note("reply_ignored_stale", sender=msg.src, msg_term=msg.term,
                   current_term=node.current_term, role=node.role.value, type="RequestVoteReply")
@@ -66,6 +94,7 @@ def handle_request_vote_reply(node, msg) -> list:
         node.note("vote_denied_received", voter=msg.src, term=node.current_term,
                   votes=len(node.votes), needed=node.quorum)
         return []
+    # Candidates: votes from a majority of servers make this candidate the leader.
     node.votes.add(msg.src)
     node.note("vote_received", voter=msg.src, term=node.current_term, votes=len(node.votes),
               needed=node.quorum)
@@ -76,20 +105,22 @@ def handle_request_vote_reply(node, msg) -> list:
 
 def handle_append_entries(node, msg) -> list:
     """AppendEntries RPC, receiver side (Figure 2), with fast back-up hints."""
-    if msg.term > node.current_term:
-        node.become_follower(msg.term)
+    adopt_newer_term(node, msg.term)
+    # Receiver rule 1: a sender from an older term is no leader of ours; say so.
     if msg.term < node.current_term:
         node.note("append_refused_stale_term", leader=msg.src, msg_term=msg.term,
                   current_term=node.current_term)
         return [AppendEntriesReply(node.id, msg.src, node.current_term, False)]
     # Same term: msg.src is the one legitimate leader of this term.
+    # Candidates: AppendEntries from the new leader means convert to follower.
     if node.role is not Role.FOLLOWER:
         node.become_follower(msg.term)
     if node.leader_id != msg.src:
         node.note("leader_recognised", leader=msg.src, term=msg.term)
         node.leader_id = msg.src
-    node.reset_election_timer()
+    node.reset_election_timer()  # followers: hearing from the leader restarts the timer
 
+    # Receiver rule 2: refuse unless our log holds prevLogIndex with term prevLogTerm (§5.3).
     log = node.log
     prev = msg.prev_log_index
     if prev > log.last_index:
@@ -104,6 +135,7 @@ def handle_append_entries(node, msg) -> list:
         return [AppendEntriesReply(node.id, msg.src, node.current_term, False,
                                    conflict_index=log.first_index_of_term(found, prev),
                                    conflict_term=found)]
+    # Receiver rules 3 and 4: delete from the first conflicting entry on, append what is new.
     appended = 0
     for entry in msg.entries:
         if entry.index <= log.last_index:
@@ -122,6 +154,7 @@ def handle_append_entries(node, msg) -> list:
     elif msg.entries:
         node.note("entries_already_present", leader=msg.src, first=prev + 1, last=last_new,
                   count=len(msg.entries))
+    # Receiver rule 5: commit what the leader committed, but no further than the last new entry.
     if msg.leader_commit > node.commit_index:
         new_commit = min(msg.leader_commit, last_new)
         if new_commit > node.commit_index:
@@ -133,14 +166,15 @@ def handle_append_entries(node, msg) -> list:
 
 def handle_append_entries_reply(node, msg) -> list:
     """The leader's bookkeeping: match/next index from the reply, back-off on failure."""
-    if msg.term > node.current_term:
-        node.become_follower(msg.term)
+    if adopt_newer_term(node, msg.term):
         return []
+    # A reply from an older term, or reaching a server no longer leader, counts for nothing.
     if msg.term < node.current_term or node.role is not Role.LEADER:
         node.note("reply_ignored_stale", sender=msg.src, msg_term=msg.term,
                   current_term=node.current_term, role=node.role.value, type="AppendEntriesReply")
         return []
     peer = msg.src
+    # Leaders: on success, raise matchIndex and nextIndex for the follower (§5.3).
     if msg.success:
         advanced = msg.match_index > node.match_index[peer]
         if advanced:
@@ -155,6 +189,7 @@ def handle_append_entries_reply(node, msg) -> list:
                 node.next_index[peer] <= node.log.last_index:
             return [node.append_entries_for(peer)]
         return []
+    # Leaders: on a log mismatch, move nextIndex back and retry (§5.3; the hints skip a term).
     old = node.next_index[peer]
     if msg.conflict_term:
         last = node.log.last_index_of_term(msg.conflict_term)
@@ -175,22 +210,28 @@ def advance_commit_index(node) -> None:
     if node.role is not Role.LEADER:
         return
     log = node.log
-    for n in range(log.last_index, node.commit_index, -1):
-        count = 1 + sum(1 for p in node.peers if node.match_index.get(p, 0) >= n)
-        if count >= node.quorum:
-            term = log.term_at(n)
-            if term == node.current_term:
-                node.note("commit_advanced", old=node.commit_index, new=n, by="majority",
-                          replicas=count, needed=node.quorum)
-                node.commit_index = n
-            else:  # Figure 8: never commit an earlier term's entry by counting replicas
-                node.note("commit_not_advanced_earlier_term", index=n, entry_term=term,
-                          current_term=node.current_term, replicas=count)
-            return
+    if log.last_index <= node.commit_index:
+        return  # nothing uncommitted: the usual case on a heartbeat reply
+    # Leaders: the highest N that a majority holds (matchIndex >= N) ...
+    matches = [node.match_index.get(p, 0) for p in node.peers]
+    n = majority_index(log.last_index, matches, node.quorum)
+    if n <= node.commit_index:
+        return
+    count = replicas(n, log.last_index, matches)
+    term = log.term_at(n)
+    # ... becomes commitIndex only if log[N] is of the current term (§5.4.2).
+    if term == node.current_term:
+        node.note("commit_advanced", old=node.commit_index, new=n, by="majority",
+                  replicas=count, needed=node.quorum)
+        node.commit_index = n
+    else:  # Figure 8: never commit an earlier term's entry by counting replicas
+        node.note("commit_not_advanced_earlier_term", index=n, entry_term=term,
+                  current_term=node.current_term, replicas=count)
 
 
 def apply_committed(node) -> None:
     """Apply entries last_applied+1 .. commit_index to the key-value store, once each."""
+    # All servers: while commitIndex > lastApplied, apply log[lastApplied + 1] (§5.3).
     while node.last_applied < node.commit_index:
         i = node.last_applied + 1
         entry = node.log[i]

@@ -14,6 +14,8 @@ called noted (``become_follower``, ``become_leader``) are not inferred twice.
 from __future__ import annotations
 
 from ..core.messages import AppendEntriesReply, RequestVoteReply
+from ..core.quorum import replicas
+from ..core.rules import log_is_up_to_date
 from ..core.roles import Role
 
 
@@ -21,10 +23,6 @@ def observe(node) -> tuple:
     """What inference compares against: the node's state before the handler ran."""
     return (node.current_term, node.voted_for, node.role, node.log._export()[0], node.commit_index,
             node.leader_id, dict(node.match_index), dict(node.next_index))
-
-
-def _up_to_date(ct, ci, ot, oi) -> bool:
-    return ct > ot if ct != ot else ci >= oi
 
 
 def infer(node, name, msg, before, out, mark) -> None:
@@ -71,7 +69,7 @@ def _request_vote(node, msg, before, out, found):
     elif vote_then is not None and vote_then != msg.src:
         found.append(("vote_refused_already_voted", {"candidate": msg.src, "term": node.current_term,
                                                      "voted_for": vote_then}))
-    elif not _up_to_date(msg.last_log_term, msg.last_log_index, own_term, own_index):
+    elif not log_is_up_to_date(msg.last_log_term, msg.last_log_index, own_term, own_index):
         found.append(("vote_refused_log_not_up_to_date", common))
     else:
         found.append(("vote_refused_without_rule", common))
@@ -154,8 +152,8 @@ def _advance_commit_index(node, msg, before, out, found):
         return
     if n == commit0:
         return
-    replicas = 1 + sum(1 for p in node.peers if node.match_index.get(p, 0) >= n)
-    found.append(("commit_advanced", {"old": commit0, "new": n, "by": "majority", "replicas": replicas,
+    held = replicas(n, node.log.last_index, [node.match_index.get(p, 0) for p in node.peers])
+    found.append(("commit_advanced", {"old": commit0, "new": n, "by": "majority", "replicas": held,
                                       "needed": node.quorum, "entry_term": node.log.term_at(n),
                                       "current_term": node.current_term}))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ..core.rules import log_is_up_to_date
 from ..errors import InvalidArgument
 
 
@@ -52,10 +53,6 @@ def up_to_date_comparison(cand_term, cand_index, own_term, own_index) -> str:
     return f"same last term {cand_term}, last index {cand_index} {op} {own_index}"
 
 
-def _is_up_to_date(ct, ci, ot, oi) -> bool:
-    return ct > ot if ct != ot else ci >= oi
-
-
 # -- sentences ----------------------------------------------------------------
 # Each function gets the reason's fields and returns the sentence after "S<node> ".
 
@@ -90,7 +87,7 @@ def _vote_granted(f):
         broken.append(f"it had already voted for {_who(f['previous_vote'], f)} in term {f['term']}")
     if f.get("msg_term") is not None and f["msg_term"] < f["term"]:
         broken.append(f"the request's term {f['msg_term']} was older than its term {f['term']}")
-    if not _is_up_to_date(*cand, *own):
+    if not log_is_up_to_date(*cand, *own):
         broken.append(f"its own log was more up to date: "
                       f"{up_to_date_comparison(own[0], own[1], cand[0], cand[1])}")
     if broken:

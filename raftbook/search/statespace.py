@@ -14,8 +14,8 @@ A state is a tuple ``(nodes, flight, leaders, committed)``:
 Events are small ints (kind in the low 3 bits, argument above), so a path
 back to the start costs two integers per state. :class:`StateSpace` applies an
 event by loading one server's state into a working RaftNode, calling the real
-step function, saving the result and judging the five safety properties the
-way :mod:`raftbook.safety` does.
+step function, saving the result and judging the five safety properties with
+the same judgements as the cluster's monitor (:mod:`raftbook.check.properties`).
 """
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ from operator import itemgetter
 
 from ..sim.cluster import Cluster
 from ..core.config import Config
-from ..errors import InvalidArgument, SafetyViolation
+from ..check.properties import (election_safety, leader_append_only, leader_completeness,
+                                logs_disagree, state_machine_safety)
+from ..errors import InvalidArgument
 from ..core.messages import AppendEntries, AppendEntriesReply, RequestVote
 from ..core.roles import Role
 
@@ -435,17 +437,12 @@ class StateSpace:
             if holder is None:
                 leaders = tuple(sorted(leaders + ((term, i),)))
                 viol = self.completeness(i, term, nkey[4], committed)
-            elif holder != i:
-                viol = SafetyViolation(
-                    "election_safety", f"election safety broken: S{holder} and S{i} were both "
-                    f"leader in term {term}", nodes=(holder, i), term=term)
+            else:
+                viol = election_safety(term, holder, i)
         # Leader append-only (a transition property).
-        if viol is None and okey[1] == 2 and nkey[1] == 2 and okey[2] == term and \
-                (node.log.truncations or len(nkey[4]) < len(okey[4])):
-            viol = SafetyViolation(
-                "leader_append_only", f"leader append-only broken: S{i}, leader of term {term}, "
-                f"deleted entries from its own log (it had {len(okey[4])} entries, now "
-                f"{len(nkey[4])})", nodes=(i,), term=term, index=len(nkey[4]) + 1)
+        if viol is None and okey[1] == 2 and nkey[1] == 2 and okey[2] == term:
+            viol = leader_append_only(i, term, len(okey[4]), len(nkey[4]),
+                                      bool(node.log.truncations))
         # Log matching, between the changed log and every other.
         if viol is None and nkey[4] != okey[4]:
             viol = self.log_matching(i, nkey[4], nodes)
@@ -463,14 +460,12 @@ class StateSpace:
                         break
         # State machine safety: what this server applied matches what was committed.
         if viol is None and nkey[6] > okey[6]:
+            cmd_of = self.cmd_of
             for j in range(okey[6], min(nkey[6], len(nkey[4]), len(committed))):
                 e, rec = nkey[4][j], committed[j]
-                if e[0] != rec[0] or e[1] != rec[1]:
-                    viol = SafetyViolation(
-                        "state_machine_safety", f"state machine safety broken: index {j + 1} "
-                        f"holds {_show(self.cmd_of[rec[1]])} (term {rec[0]}) committed, but S{i} "
-                        f"applied {_show(self.cmd_of[e[1]])} (term {e[0]})",
-                        nodes=(i,), term=e[0], index=j + 1)
+                viol = state_machine_safety(j + 1, (None, rec[0], cmd_of[rec[1]]),
+                                            (i, e[0], cmd_of[e[1]]))
+                if viol is not None:
                     break
         ok = len(flight) <= self.max_in_flight and term <= self.max_term and \
             len(nkey[4]) <= self.max_log
@@ -479,30 +474,21 @@ class StateSpace:
     @staticmethod
     def completeness(i, lterm, log_key, committed):
         """Leader completeness: leader i of term lterm holds every entry committed before."""
+        held = len(log_key)
         for j, (t, _, cterm) in enumerate(committed):
-            if cterm < lterm and (j >= len(log_key) or log_key[j][0] != t):
-                has = "no entry" if j >= len(log_key) else f"an entry of term {log_key[j][0]}"
-                return SafetyViolation(
-                    "leader_completeness", f"leader completeness broken: the entry at index "
-                    f"{j + 1} (term {t}) was committed in term {cterm}, but S{i}, leader "
-                    f"of term {lterm}, has {has} there", nodes=(i,), term=lterm, index=j + 1)
+            viol = leader_completeness(j + 1, t, cterm, i, lterm,
+                                       log_key[j][0] if j < held else None)
+            if viol is not None:
+                return viol
         return None
 
     def log_matching(self, i, log_key, nodes):
+        """Log matching between server i's changed log and every other server's."""
         for j, ns in enumerate(nodes):
-            if j == i - 1:
-                continue
-            other = ns[0][4]
-            for k in range(min(len(log_key), len(other)), 0, -1):
-                if log_key[k - 1][0] == other[k - 1][0]:
-                    if log_key[:k] != other[:k]:
-                        bad = next(x for x in range(k) if log_key[x] != other[x])
-                        return SafetyViolation(
-                            "log_matching", f"log matching broken: S{i} and S{j + 1} agree on "
-                            f"the term of the entry at index {k} (term {log_key[k - 1][0]}) but "
-                            f"differ at index {bad + 1}", nodes=(i, j + 1),
-                            term=log_key[k - 1][0], index=bad + 1)
-                    break
+            if j != i - 1:
+                viol = logs_disagree(i, log_key, j + 1, ns[0][4])
+                if viol is not None:
+                    return viol
         return None
 
     def view(self, state) -> StateView:
@@ -531,8 +517,4 @@ class _FixedRandom(random.Random):
 
     def randint(self, a, b):
         return a
-
-
-def _show(cmd):
-    return "a no-op" if cmd is None else repr(cmd)
 
