@@ -1,0 +1,170 @@
+"""The simulated network: messages in flight, crashed servers and partitions.
+
+It also owns the network's randomness: during an automatic run every message
+draws its delivery time, and then its loss or duplication, here and nowhere
+else, always in the same order, so a seed replays the same run bit for bit.
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Any
+
+#: What an automatic run's network does to a message that falls due (as NETWORK_ACTIONS
+#: names them): it arrives, arrives and leaves a copy in flight, or is lost.
+DELIVERED, DUPLICATED, DROPPED = "delivered", "duplicated", "dropped"
+
+
+@dataclass(slots=True)
+class Envelope:
+    """A message in flight. ``deliver_at`` is set by automatic runs only."""
+
+    id: int
+    msg: Any
+    sent_at: int
+    deliver_at: int | None = None
+
+    @property
+    def type(self) -> str:
+        return type(self.msg).__name__
+
+
+class Network:
+    """Which messages are in flight, who is crashed, how servers are split, and the run's draws.
+
+    Message ids are unique and increasing for the life of a cluster. Outside an
+    automatic run ``due`` is None and messages wait to be delivered by hand.
+    """
+
+    __slots__ = ("flight", "next_id", "crashed", "groups", "group_of", "rng", "_randbelow",
+                 "due", "_lo", "_width", "_drop_rate", "_dup_rate")
+
+    def __init__(self, rng):
+        self.flight: dict[int, Envelope] = {}
+        self.next_id = 1
+        self.crashed: set[int] = set()
+        self.groups: tuple | None = None  # the partition, as a tuple of frozensets
+        self.group_of: dict | None = None  # server id -> index of its group
+        self.rng = rng
+        # lo + _randbelow(hi - lo + 1) is exactly what randint(lo, hi) draws, minus two calls.
+        self._randbelow = getattr(rng, "_randbelow", None) or (lambda k: rng.randint(0, k - 1))
+        self.due: list | None = None  # (deliver_at, id) heap of the current automatic run
+        self._lo = self._width = 1  # latency lo and hi - lo + 1 of the current run
+        self._drop_rate = self._dup_rate = 0.0
+
+    # ------------------------------------------------------------------ reachability
+    def can_reach(self, src: int, dst: int) -> bool:
+        """Would a message from src to dst be delivered now (no partition, dst running)?"""
+        if dst in self.crashed:
+            return False
+        g = self.group_of
+        return g is None or g[src] == g[dst]
+
+    def partition(self, groups: tuple) -> None:
+        """Split the servers into ``groups`` (already validated: every server in exactly one)."""
+        self.groups = groups
+        self.group_of = {i: k for k, g in enumerate(groups) for i in g}
+
+    def heal(self) -> None:
+        self.groups = None
+        self.group_of = None
+
+    # ------------------------------------------------------------------ messages
+    def send(self, msgs, now: int, notes: list | None = None, sent: list | None = None) -> None:
+        """Put messages in flight; during an automatic run each draws its delivery time.
+
+        ``notes`` collects ``(time, "sent", id, msg, None)``; ``sent`` the new ids of
+        messages sent by hand (an automatic run's event lists them in its notes only).
+        """
+        flight, due = self.flight, self.due
+        for m in msgs:
+            mid = self.next_id
+            self.next_id = mid + 1
+            env = flight[mid] = Envelope(mid, m, now)
+            if due is not None:
+                self._schedule(env, now)
+            elif sent is not None:
+                sent.append(mid)
+            if notes is not None:
+                notes.append((now, "sent", mid, m, None))
+
+    def take(self, env: Envelope) -> str | None:
+        """Take a message out of flight to deliver it: None if it arrives, else how it is lost."""
+        del self.flight[env.id]
+        msg = env.msg
+        dst = msg.dst
+        if dst in self.crashed:
+            return "lost_crash"
+        g = self.group_of
+        if g is not None and g[msg.src] != g[dst]:
+            return "lost_partition"
+        return None
+
+    def drop(self, msg_id: int) -> Envelope:
+        """The network loses one message in flight."""
+        return self.flight.pop(msg_id)
+
+    # ------------------------------------------------------------------ automatic runs
+    def _schedule(self, env: Envelope, now: int) -> None:
+        """Draw the message's latency (the one place it is drawn) and queue its delivery."""
+        at = env.deliver_at = now + self._lo + self._randbelow(self._width)
+        heapq.heappush(self.due, (at, env.id))
+
+    def start_run(self, options: dict, now: int) -> None:
+        """Begin an automatic run with validated ``options`` (latency, drop_rate, duplicate_rate).
+
+        Messages already in flight keep a delivery time still to come; the others
+        (sent by hand, or due in the past) draw a new one, oldest first.
+        """
+        lo, hi = options["latency"]
+        self._lo, self._width = lo, hi - lo + 1
+        self._drop_rate, self._dup_rate = options["drop_rate"], options["duplicate_rate"]
+        due = self.due = []
+        for env in self.flight.values():
+            if env.deliver_at is None or env.deliver_at <= now:
+                self._schedule(env, now)
+            else:
+                heapq.heappush(due, (env.deliver_at, env.id))
+
+    def end_run(self) -> None:
+        self.due = None
+
+    def arrivals(self, now: int):
+        """Yield ``(envelope, fate)`` for each message due by ``now``, in delivery order.
+
+        The fate is DROPPED (already out of flight), DUPLICATED or DELIVERED. The
+        loss is drawn before the duplication, each only when its rate is not 0; the
+        caller delivers a message before the next one draws (delivering sends
+        messages, which draw their latency from the same generator).
+        """
+        due, flight, pop = self.due, self.flight, heapq.heappop
+        drop_rate, dup_rate, rnd = self._drop_rate, self._dup_rate, self.rng.random
+        while due and due[0][0] <= now:
+            at, mid = pop(due)
+            env = flight.get(mid)
+            if env is None or env.deliver_at != at:
+                continue  # delivered, dropped or rescheduled since it was queued
+            if drop_rate and rnd() < drop_rate:
+                del flight[mid]
+                yield env, DROPPED
+            elif dup_rate and rnd() < dup_rate:
+                yield env, DUPLICATED
+            else:
+                yield env, DELIVERED
+
+    # ------------------------------------------------------------------ checkpoints
+    def export(self) -> tuple:
+        """The network's whole state as immutable data, for checkpoints and snapshots."""
+        return (self.next_id,
+                tuple((e.id, e.msg, e.sent_at, e.deliver_at) for e in self.flight.values()),
+                frozenset(self.crashed), self.groups, self.rng.getstate())
+
+    def load(self, state: tuple) -> None:
+        self.next_id, flight, crashed, groups, rng_state = state
+        self.flight = {i: Envelope(i, m, t, d) for i, m, t, d in flight}
+        self.crashed = set(crashed)
+        if groups is None:
+            self.heal()
+        else:
+            self.partition(groups)
+        self.rng.setstate(rng_state)
