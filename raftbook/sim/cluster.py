@@ -4,8 +4,9 @@ Every public call is one explicit event: it is validated first (bad input
 raises and changes nothing), then carried out, then recorded in ``history``.
 The parts, each in its own module: ``network`` (messages in flight, crashes,
 partitions, the run's random draws), ``history`` (events, checkpoints, undo),
-``runloop`` (automatic runs), ``proposals`` (client commands) and ``validate``
-(checks of user input). This class wires nodes to them.
+``manual`` (the events taken by hand), ``runloop`` (automatic runs),
+``proposals`` (client commands) and ``validate`` (checks of user input). This
+class composes them and wires the nodes' steps to the network and the history.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import random
 from types import MappingProxyType
 
 from ..check.safety import SafetyMonitor
-from ..core.describe import describe_message
 from ..core.kv import validate_command
 from ..core.messages import command_to_json
 from ..core.node import RaftNode, _is_int
@@ -23,14 +23,15 @@ from . import trace as _trace
 from . import validate
 from .history import (CHECKPOINT_EVERY, CHECKPOINT_TICKS, NETWORK_ACTIONS, Event, Reason,  # noqa: F401
                       Recorder, Snapshot, events_frame)
+from .manual import ManualEvents
 from .network import Envelope, Network
 from .proposals import (Proposal, check_proposal, proposal_result, proposal_status,
                         proposal_target)
-from .runloop import run_summary, run_ticks, run_until_summary
+from .runloop import rerun_until, run_summary, run_ticks, run_until_summary
 from .validate import MAX_NODES  # noqa: F401  (kept importable from here)
 
 
-class Cluster:
+class Cluster(ManualEvents):
     """A simulated Raft cluster of nodes 1..n, driven one explicit event at a time.
 
     ``record_reasons``: keep every node's reasons in the history (what
@@ -183,11 +184,6 @@ class Cluster:
         """Carry out one event and record it; on any error rewind and re-raise."""
         return self._rec.record(self, kind, args, fn)
 
-    def _send(self, msgs):
-        """Put messages in flight (in an automatic run, with their delivery time)."""
-        rec = self._rec
-        self._net.send(msgs, self.now, rec.notes, rec.sent)
-
     def _after_step(self, node, out):
         """After every step of a node: keep its reasons, let the monitor look, send its messages."""
         rec = self._rec
@@ -198,9 +194,6 @@ class Cluster:
             self._monitor.observe(node)
         if out:
             self._net.send(out, self.now, rec.notes, rec.sent)
-
-    def _step(self, node, msg):
-        self._after_step(node, node._step(msg))
 
     def _deliver_quietly(self, env) -> bool:
         """Deliver (True) or lose (False) one message in flight, without describing it."""
@@ -218,9 +211,10 @@ class Cluster:
 
     def _copy(self, env) -> Envelope:
         """The network duplicates a message in flight; the copy is a new envelope."""
-        self._send([env.msg])
+        rec = self._rec
+        self._net.send([env.msg], self.now, rec.notes, rec.sent)
         copy = self._net.flight[self._net.next_id - 1]
-        self._rec.note(self.now, "duplicated", copy, env.id)
+        rec.note(self.now, "duplicated", copy, env.id)
         return copy
 
     def _running_nodes(self) -> list:
@@ -235,114 +229,6 @@ class Cluster:
             # Most ticks change nothing anyone watches: skip the bookkeeping then.
             if out or node._reasons or node.log.changed_from is not None:
                 self._after_step(node, out)
-
-    # ------------------------------------------------------------------ events by hand
-    def tick(self) -> Event:
-        """One tick of time for every running node (messages stay in flight)."""
-        def run():
-            self._tick_all()
-            return f"tick to t={self.now}", {}
-        return self._record("tick", {}, run)
-
-    def timeout(self, node: int) -> Event:
-        """Node ``node``'s election timer fires now (a running follower or candidate)."""
-        i = self.check_node(node)
-        validate.check_running(i, self.crashed, "time out")
-        n = self.nodes[i]
-        if n.role is Role.LEADER:
-            raise InvalidState(f"S{i} is the leader of term {n.current_term}; only a follower or a "
-                               "candidate has an election timer to fire")
-
-        def run():
-            self._after_step(n, n.timeout())
-            return f"S{i} timed out and started an election for term {n.current_term}", {}
-        return self._record("timeout", {"node": i}, run)
-
-    def deliver(self, msg_id: int) -> Event:
-        """Deliver one message in flight (lost if a partition or a crash is in the way)."""
-        env = self.envelope(msg_id)
-
-        def run():
-            msg = env.msg
-            if self._deliver_quietly(env):
-                return f"delivered #{env.id} {describe_message(msg)}", {}
-            if msg.dst in self.crashed:
-                return f"lost #{env.id} {describe_message(msg)}: S{msg.dst} is crashed", {}
-            return (f"lost #{env.id} {describe_message(msg)}: a partition separates S{msg.src} "
-                    f"and S{msg.dst}"), {}
-        return self._record("deliver", {"msg_id": msg_id}, run)
-
-    def drop(self, msg_id: int) -> Event:
-        """The network loses one message in flight."""
-        self.check_msg(msg_id)
-
-        def run():
-            env = self._net.drop(msg_id)
-            self._rec.note(self.now, "dropped", env)
-            return f"dropped #{msg_id} {describe_message(env.msg)}", {}
-        return self._record("drop", {"msg_id": msg_id}, run)
-
-    def duplicate(self, msg_id: int) -> Envelope:
-        """The network duplicates one message in flight; returns the copy's envelope."""
-        env = self.envelope(msg_id)
-
-        def run():
-            copy = self._copy(env)
-            return f"duplicated #{msg_id} as #{copy.id} {describe_message(env.msg)}", {}
-        self._record("duplicate", {"msg_id": msg_id}, run)
-        return self._net.flight[self._net.next_id - 1]
-
-    def crash(self, node: int) -> Event:
-        """Node ``node`` stops; its state stays visible, frozen, until it restarts."""
-        i = self.check_node(node)
-        if i in self.crashed:
-            raise InvalidState(f"S{i} is already crashed; restart it with c.restart({i})")
-
-        def run():
-            self._net.crashed.add(i)
-            if self._rec.reasons is not None:
-                n = self.nodes[i]
-                self._rec.reasons.append(Reason(self.now, i, "crashed", {
-                    "term": n.current_term, "role": n.role.value, "voted_for": n.voted_for,
-                    "log_length": n.log.last_index, "commit_index": n.commit_index}))
-            return f"S{i} crashed", {}
-        return self._record("crash", {"node": i}, run)
-
-    def restart(self, node: int) -> Event:
-        """A crashed node comes back with its persistent state; volatile state is rebuilt."""
-        i = self.check_node(node)
-        if i not in self.crashed:
-            raise InvalidState(f"S{i} is running; only a crashed server can restart (c.crash({i}) first)")
-
-        def run():
-            self._net.crashed.discard(i)
-            n = self.nodes[i]
-            n.restart()
-            if self._monitor is not None:
-                self._monitor.node_restarted(n)
-            self._after_step(n, [])
-            return f"S{i} restarted in term {n.current_term} with {n.log.last_index} log entries", {}
-        return self._record("restart", {"node": i}, run)
-
-    def partition(self, *groups) -> Event:
-        """Split the network: ``c.partition({1, 2}, {3, 4, 5})``; unnamed nodes form one more group."""
-        final = validate.clean_partition(groups, self.nodes)
-
-        def run():
-            self._net.partition(final)
-            desc = " | ".join("{" + ", ".join(f"S{i}" for i in sorted(g)) + "}" for g in final)
-            return f"partitioned: {desc}", {}
-        return self._record("partition", {"groups": [sorted(g) for g in final]}, run)
-
-    def heal(self) -> Event:
-        """Remove the partition: every server can reach every other again."""
-        if self.groups is None:
-            raise InvalidState("the network is not partitioned; there is nothing to heal")
-
-        def run():
-            self._net.heal()
-            return "healed the partition", {}
-        return self._record("heal", {}, run)
 
     # ------------------------------------------------------------------ clients
     def propose(self, command, node: int | None = None) -> Proposal:
@@ -449,13 +335,8 @@ class Cluster:
             self.run(args["ticks"], latency=tuple(args["latency"]), drop_rate=args["drop_rate"],
                      duplicate_rate=args["duplicate_rate"])
         elif kind == "run_until":
-            # The goal was a function; the event says how many ticks it took, so run those.
             options = validate.check_network(args["latency"], args["drop_rate"], args["duplicate_rate"])
-
-            def go():
-                done, _, stats = run_ticks(self, args["ticks"], options)
-                return run_until_summary(done, self.now, args["reached"]), stats
-            self._record("run_until", dict(args), go)
+            self._record("run_until", dict(args), lambda: rerun_until(self, args, options))
         else:
             raise InvalidArgument(f"unknown event kind {kind!r}")
 

@@ -62,6 +62,12 @@ def run_ticks(cluster, ticks: int, options: dict, until=None) -> tuple:
                            "duplicated": duplicated, "lost": lost}
 
 
+def rerun_until(cluster, args: dict, options: dict) -> tuple:
+    """Replay a recorded run_until: its goal was a function, so run the ticks it took."""
+    done, _, stats = run_ticks(cluster, args["ticks"], options)
+    return run_until_summary(done, cluster.now, args["reached"]), stats
+
+
 def run_summary(done: int, now: int, stats: dict) -> str:
     return (f"ran {done} ticks to t={now}: {stats['delivered']} delivered, "
             f"{stats['dropped']} dropped, {stats['lost']} lost")
