@@ -186,13 +186,15 @@ class Cluster(ManualEvents):
 
     def _after_step(self, node, out):
         """After every step of a node: keep its reasons, let the monitor look, send its messages."""
-        rec = self._rec
-        if node._reasons and rec.reasons is not None:
-            now, nid = self.now, node.id
-            rec.reasons.extend([Reason(now, nid, code, f) for code, f in node.take_reasons()])
+        if node._reasons:
+            reasons = self._rec.reasons
+            if reasons is not None:
+                now, nid = self.now, node.id
+                reasons.extend([Reason(now, nid, code, f) for code, f in node.take_reasons()])
         if self._monitor is not None:
             self._monitor.observe(node)
         if out:
+            rec = self._rec
             self._net.send(out, self.now, rec.notes, rec.sent)
 
     def _deliver_quietly(self, env) -> bool:
@@ -201,13 +203,17 @@ class Cluster(ManualEvents):
         if lost is not None:
             self._rec.note(self.now, lost, env)
             return False
+        self._arrive(env)
+        return True
+
+    def _arrive(self, env):
+        """A message taken out of flight reaches its server, which steps on it."""
         msg = env.msg
         notes = self._rec.notes
         if notes is not None:
             notes.append((self.now, "delivered", env.id, msg, None))
         node = self.nodes[msg.dst]
         self._after_step(node, node._step(msg))
-        return True
 
     def _copy(self, env) -> Envelope:
         """The network duplicates a message in flight; the copy is a new envelope."""

@@ -10,9 +10,9 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
-#: What an automatic run's network does to a message that falls due (as NETWORK_ACTIONS
-#: names them): it arrives, arrives and leaves a copy in flight, or is lost.
-DELIVERED, DUPLICATED, DROPPED = "delivered", "duplicated", "dropped"
+#: How a message in flight can be lost (as NETWORK_ACTIONS names them): the network
+#: drops it, its receiver is crashed, or a partition separates it from its sender.
+DROPPED, LOST_CRASH, LOST_PARTITION = "dropped", "lost_crash", "lost_partition"
 
 
 @dataclass(slots=True)
@@ -37,7 +37,7 @@ class Network:
     """
 
     __slots__ = ("flight", "next_id", "crashed", "groups", "group_of", "rng", "_randbelow",
-                 "due", "_lo", "_width", "_drop_rate", "_dup_rate")
+                 "due", "counts", "_lo", "_width", "_drop_rate", "_dup_rate")
 
     def __init__(self, rng):
         self.flight: dict[int, Envelope] = {}
@@ -49,6 +49,7 @@ class Network:
         # lo + _randbelow(hi - lo + 1) is exactly what randint(lo, hi) draws, minus two calls.
         self._randbelow = getattr(rng, "_randbelow", None) or (lambda k: rng.randint(0, k - 1))
         self.due: list | None = None  # (deliver_at, id) heap of the current automatic run
+        self.counts: list | None = None  # the current run's messages delivered, dropped, duplicated, lost
         self._lo = self._width = 1  # latency lo and hi - lo + 1 of the current run
         self._drop_rate = self._dup_rate = 0.0
 
@@ -76,39 +77,46 @@ class Network:
         ``notes`` collects ``(time, "sent", id, msg, None)``; ``sent`` the new ids of
         messages sent by hand (an automatic run's event lists them in its notes only).
         """
-        flight, due = self.flight, self.due
+        flight, mid = self.flight, self.next_id
+        if self.due is None:
+            for m in msgs:
+                flight[mid] = Envelope(mid, m, now)
+                if sent is not None:
+                    sent.append(mid)
+                if notes is not None:
+                    notes.append((now, "sent", mid, m, None))
+                mid += 1
+            self.next_id = mid
+            return
+        timed = []
         for m in msgs:
-            mid = self.next_id
-            self.next_id = mid + 1
             env = flight[mid] = Envelope(mid, m, now)
-            if due is not None:
-                self._schedule(env, now)
-            elif sent is not None:
-                sent.append(mid)
+            timed.append(env)
             if notes is not None:
                 notes.append((now, "sent", mid, m, None))
+            mid += 1
+        self.next_id = mid
+        self._schedule(timed, now)
 
     def take(self, env: Envelope) -> str | None:
         """Take a message out of flight to deliver it: None if it arrives, else how it is lost."""
         del self.flight[env.id]
         msg = env.msg
-        dst = msg.dst
-        if dst in self.crashed:
-            return "lost_crash"
-        g = self.group_of
-        if g is not None and g[msg.src] != g[dst]:
-            return "lost_partition"
-        return None
+        if msg.dst in self.crashed:
+            return LOST_CRASH
+        return None if self.can_reach(msg.src, msg.dst) else LOST_PARTITION
 
     def drop(self, msg_id: int) -> Envelope:
         """The network loses one message in flight."""
         return self.flight.pop(msg_id)
 
     # ------------------------------------------------------------------ automatic runs
-    def _schedule(self, env: Envelope, now: int) -> None:
-        """Draw the message's latency (the one place it is drawn) and queue its delivery."""
-        at = env.deliver_at = now + self._lo + self._randbelow(self._width)
-        heapq.heappush(self.due, (at, env.id))
+    def _schedule(self, envs, now: int) -> None:
+        """Draw each message's latency (the one place it is drawn) and queue its delivery."""
+        lo, width, draw, due, push = self._lo, self._width, self._randbelow, self.due, heapq.heappush
+        for env in envs:
+            at = env.deliver_at = now + lo + draw(width)
+            push(due, (at, env.id))
 
     def start_run(self, options: dict, now: int) -> None:
         """Begin an automatic run with validated ``options`` (latency, drop_rate, duplicate_rate).
@@ -119,38 +127,67 @@ class Network:
         lo, hi = options["latency"]
         self._lo, self._width = lo, hi - lo + 1
         self._drop_rate, self._dup_rate = options["drop_rate"], options["duplicate_rate"]
+        self.counts = [0, 0, 0, 0]
         due = self.due = []
+        late = []
         for env in self.flight.values():
             if env.deliver_at is None or env.deliver_at <= now:
-                self._schedule(env, now)
+                late.append(env)
             else:
                 heapq.heappush(due, (env.deliver_at, env.id))
+        self._schedule(late, now)
 
-    def end_run(self) -> None:
-        self.due = None
+    def end_run(self) -> dict:
+        """End the automatic run; returns its counts of messages delivered, dropped, duplicated, lost."""
+        counts, self.due, self.counts = self.counts or [0, 0, 0, 0], None, None
+        return dict(zip(("delivered", "dropped", "duplicated", "lost"), counts))
 
-    def arrivals(self, now: int):
-        """Yield ``(envelope, fate)`` for each message due by ``now``, in delivery order.
+    def deliver_due(self, now: int, arrive, copy, note) -> None:
+        """Take every message due by ``now`` out of flight, in delivery order, and carry out its fate.
 
-        The fate is DROPPED (already out of flight), DUPLICATED or DELIVERED. The
-        loss is drawn before the duplication, each only when its rate is not 0; the
-        caller delivers a message before the next one draws (delivering sends
-        messages, which draw their latency from the same generator).
+        The network drops it (drawn first, when drop_rate is not 0: ``note(now,
+        DROPPED, env)``), or maybe copies it (drawn next, when duplicate_rate is not
+        0: ``copy(env)`` sends the copy) and then it arrives (``arrive(env)``) unless
+        its receiver is crashed or cut off (``note(now, LOST_CRASH or LOST_PARTITION,
+        env)``). Each receiver steps before the next message draws: its replies draw
+        their latency from the same generator. ``counts`` adds up the fates.
         """
-        due, flight, pop = self.due, self.flight, heapq.heappop
+        due = self.due
+        if not due or due[0][0] > now:
+            return
+        flight, pop = self.flight, heapq.heappop
         drop_rate, dup_rate, rnd = self._drop_rate, self._dup_rate, self.rng.random
+        # Crashes and partitions never change during a run; can_reach, inlined (the hot path).
+        crashed, group_of = self.crashed, self.group_of
+        delivered = dropped = duplicated = lost = 0
         while due and due[0][0] <= now:
             at, mid = pop(due)
             env = flight.get(mid)
             if env is None or env.deliver_at != at:
                 continue  # delivered, dropped or rescheduled since it was queued
+            del flight[mid]
             if drop_rate and rnd() < drop_rate:
-                del flight[mid]
-                yield env, DROPPED
-            elif dup_rate and rnd() < dup_rate:
-                yield env, DUPLICATED
+                note(now, DROPPED, env)
+                dropped += 1
+                continue
+            if dup_rate and rnd() < dup_rate:
+                copy(env)
+                duplicated += 1
+            msg = env.msg
+            if msg.dst in crashed:
+                note(now, LOST_CRASH, env)
+                lost += 1
+            elif group_of is not None and group_of[msg.src] != group_of[msg.dst]:
+                note(now, LOST_PARTITION, env)
+                lost += 1
             else:
-                yield env, DELIVERED
+                arrive(env)
+                delivered += 1
+        c = self.counts
+        c[0] += delivered
+        c[1] += dropped
+        c[2] += duplicated
+        c[3] += lost
 
     # ------------------------------------------------------------------ checkpoints
     def export(self) -> tuple:

@@ -1,13 +1,12 @@
 """Automatic runs: tick every server and deliver messages as their latency elapses.
 
 This is the simulator's hot path (a run of 10,000 ticks makes hundreds of
-thousands of steps), so the loop binds what it calls to local names once.
+thousands of steps), so the loop binds what it calls to local names once. What
+the network does to each message due is decided in ``Network.deliver_due``.
 """
 from __future__ import annotations
 
 import gc
-
-from .network import DROPPED, DUPLICATED
 
 
 def run_ticks(cluster, ticks: int, options: dict, until=None) -> tuple:
@@ -18,9 +17,8 @@ def run_ticks(cluster, ticks: int, options: dict, until=None) -> tuple:
     """
     net = cluster._net
     net.start_run(options, cluster.now)
-    tick_all, deliver, copy = cluster._tick_all, cluster._deliver_quietly, cluster._copy
-    note, arrivals = cluster._rec.note, net.arrivals
-    delivered = dropped = duplicated = lost = 0
+    tick_all, deliver_due = cluster._tick_all, net.deliver_due
+    arrive, copy, note = cluster._arrive, cluster._copy, cluster._rec.note
     done = 0
     reached = False
     # Crashes, restarts and partitions are events of their own, never inside a run.
@@ -35,19 +33,7 @@ def run_ticks(cluster, ticks: int, options: dict, until=None) -> tuple:
             reached = True
         for _ in range(ticks):
             tick_all(running)
-            now = cluster.now
-            for env, fate in arrivals(now):
-                if fate == DROPPED:
-                    note(now, DROPPED, env)
-                    dropped += 1
-                    continue
-                if fate == DUPLICATED:
-                    copy(env)
-                    duplicated += 1
-                if deliver(env):
-                    delivered += 1
-                else:
-                    lost += 1
+            deliver_due(cluster.now, arrive, copy, note)
             done += 1
             if until is not None:
                 if until(cluster):
@@ -55,11 +41,10 @@ def run_ticks(cluster, ticks: int, options: dict, until=None) -> tuple:
                     break
                 running = cluster._running_nodes()  # the goal is user code: take no chances
     finally:
-        net.end_run()
+        stats = net.end_run()
         if collecting:
             gc.enable()
-    return done, reached, {"delivered": delivered, "dropped": dropped,
-                           "duplicated": duplicated, "lost": lost}
+    return done, reached, stats
 
 
 def rerun_until(cluster, args: dict, options: dict) -> tuple:
