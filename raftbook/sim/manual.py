@@ -1,0 +1,131 @@
+"""The events a user takes by hand: a tick, a timeout, one message, one fault.
+
+Each method checks its input first (bad input raises and changes nothing), then
+hands the cluster's recorder a function that carries the event out and says in
+one sentence what happened. A mixin of :class:`raftbook.Cluster`: these are
+public methods of the cluster, written against its parts (``nodes``, ``_net``,
+``_rec``, ``_monitor``) and its step helpers (``_after_step``, ``_tick_all``,
+``_deliver_quietly``, ``_copy``).
+"""
+from __future__ import annotations
+
+from ..core.describe import describe_message
+from ..core.roles import Role
+from ..errors import InvalidState
+from . import validate
+from .history import Event, Reason
+from .network import Envelope
+
+
+class ManualEvents:
+    """Cluster methods for the events taken one at a time: tick, timeout, deliver, drop,
+    duplicate, crash, restart, partition and heal."""
+
+    __slots__ = ()
+
+    def tick(self) -> Event:
+        """One tick of time for every running node (messages stay in flight)."""
+        def run():
+            self._tick_all()
+            return f"tick to t={self.now}", {}
+        return self._record("tick", {}, run)
+
+    def timeout(self, node: int) -> Event:
+        """Node ``node``'s election timer fires now (a running follower or candidate)."""
+        i = self.check_node(node)
+        validate.check_running(i, self.crashed, "time out")
+        n = self.nodes[i]
+        if n.role is Role.LEADER:
+            raise InvalidState(f"S{i} is the leader of term {n.current_term}; only a follower or a "
+                               "candidate has an election timer to fire")
+
+        def run():
+            self._after_step(n, n.timeout())
+            return f"S{i} timed out and started an election for term {n.current_term}", {}
+        return self._record("timeout", {"node": i}, run)
+
+    def deliver(self, msg_id: int) -> Event:
+        """Deliver one message in flight (lost if a partition or a crash is in the way)."""
+        env = self.envelope(msg_id)
+
+        def run():
+            msg = env.msg
+            if self._deliver_quietly(env):
+                return f"delivered #{env.id} {describe_message(msg)}", {}
+            if msg.dst in self.crashed:
+                return f"lost #{env.id} {describe_message(msg)}: S{msg.dst} is crashed", {}
+            return (f"lost #{env.id} {describe_message(msg)}: a partition separates S{msg.src} "
+                    f"and S{msg.dst}"), {}
+        return self._record("deliver", {"msg_id": msg_id}, run)
+
+    def drop(self, msg_id: int) -> Event:
+        """The network loses one message in flight."""
+        self.check_msg(msg_id)
+
+        def run():
+            env = self._net.drop(msg_id)
+            self._rec.note(self.now, "dropped", env)
+            return f"dropped #{msg_id} {describe_message(env.msg)}", {}
+        return self._record("drop", {"msg_id": msg_id}, run)
+
+    def duplicate(self, msg_id: int) -> Envelope:
+        """The network duplicates one message in flight; returns the copy's envelope."""
+        env = self.envelope(msg_id)
+
+        def run():
+            copy = self._copy(env)
+            return f"duplicated #{msg_id} as #{copy.id} {describe_message(env.msg)}", {}
+        self._record("duplicate", {"msg_id": msg_id}, run)
+        return self._net.flight[self._net.next_id - 1]
+
+    def crash(self, node: int) -> Event:
+        """Node ``node`` stops; its state stays visible, frozen, until it restarts."""
+        i = self.check_node(node)
+        if i in self.crashed:
+            raise InvalidState(f"S{i} is already crashed; restart it with c.restart({i})")
+
+        def run():
+            self._net.crashed.add(i)
+            if self._rec.reasons is not None:
+                n = self.nodes[i]
+                self._rec.reasons.append(Reason(self.now, i, "crashed", {
+                    "term": n.current_term, "role": n.role.value, "voted_for": n.voted_for,
+                    "log_length": n.log.last_index, "commit_index": n.commit_index}))
+            return f"S{i} crashed", {}
+        return self._record("crash", {"node": i}, run)
+
+    def restart(self, node: int) -> Event:
+        """A crashed node comes back with its persistent state; volatile state is rebuilt."""
+        i = self.check_node(node)
+        if i not in self.crashed:
+            raise InvalidState(f"S{i} is running; only a crashed server can restart (c.crash({i}) first)")
+
+        def run():
+            self._net.crashed.discard(i)
+            n = self.nodes[i]
+            n.restart()
+            if self._monitor is not None:
+                self._monitor.node_restarted(n)
+            self._after_step(n, [])
+            return f"S{i} restarted in term {n.current_term} with {n.log.last_index} log entries", {}
+        return self._record("restart", {"node": i}, run)
+
+    def partition(self, *groups) -> Event:
+        """Split the network: ``c.partition({1, 2}, {3, 4, 5})``; unnamed nodes form one more group."""
+        final = validate.clean_partition(groups, self.nodes)
+
+        def run():
+            self._net.partition(final)
+            desc = " | ".join("{" + ", ".join(f"S{i}" for i in sorted(g)) + "}" for g in final)
+            return f"partitioned: {desc}", {}
+        return self._record("partition", {"groups": [sorted(g) for g in final]}, run)
+
+    def heal(self) -> Event:
+        """Remove the partition: every server can reach every other again."""
+        if self.groups is None:
+            raise InvalidState("the network is not partitioned; there is nothing to heal")
+
+        def run():
+            self._net.heal()
+            return "healed the partition", {}
+        return self._record("heal", {}, run)

@@ -1,0 +1,207 @@
+"""The simulated network: messages in flight, crashed servers and partitions.
+
+It also owns the network's randomness: during an automatic run every message
+draws its delivery time, and then its loss or duplication, here and nowhere
+else, always in the same order, so a seed replays the same run bit for bit.
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Any
+
+#: How a message in flight can be lost (as NETWORK_ACTIONS names them): the network
+#: drops it, its receiver is crashed, or a partition separates it from its sender.
+DROPPED, LOST_CRASH, LOST_PARTITION = "dropped", "lost_crash", "lost_partition"
+
+
+@dataclass(slots=True)
+class Envelope:
+    """A message in flight. ``deliver_at`` is set by automatic runs only."""
+
+    id: int
+    msg: Any
+    sent_at: int
+    deliver_at: int | None = None
+
+    @property
+    def type(self) -> str:
+        return type(self.msg).__name__
+
+
+class Network:
+    """Which messages are in flight, who is crashed, how servers are split, and the run's draws.
+
+    Message ids are unique and increasing for the life of a cluster. Outside an
+    automatic run ``due`` is None and messages wait to be delivered by hand.
+    """
+
+    __slots__ = ("flight", "next_id", "crashed", "groups", "group_of", "rng", "_randbelow",
+                 "due", "counts", "_lo", "_width", "_drop_rate", "_dup_rate")
+
+    def __init__(self, rng):
+        self.flight: dict[int, Envelope] = {}
+        self.next_id = 1
+        self.crashed: set[int] = set()
+        self.groups: tuple | None = None  # the partition, as a tuple of frozensets
+        self.group_of: dict | None = None  # server id -> index of its group
+        self.rng = rng
+        # lo + _randbelow(hi - lo + 1) is exactly what randint(lo, hi) draws, minus two calls.
+        self._randbelow = getattr(rng, "_randbelow", None) or (lambda k: rng.randint(0, k - 1))
+        self.due: list | None = None  # (deliver_at, id) heap of the current automatic run
+        self.counts: list | None = None  # the current run's messages delivered, dropped, duplicated, lost
+        self._lo = self._width = 1  # latency lo and hi - lo + 1 of the current run
+        self._drop_rate = self._dup_rate = 0.0
+
+    # ------------------------------------------------------------------ reachability
+    def can_reach(self, src: int, dst: int) -> bool:
+        """Would a message from src to dst be delivered now (no partition, dst running)?"""
+        if dst in self.crashed:
+            return False
+        g = self.group_of
+        return g is None or g[src] == g[dst]
+
+    def partition(self, groups: tuple) -> None:
+        """Split the servers into ``groups`` (already validated: every server in exactly one)."""
+        self.groups = groups
+        self.group_of = {i: k for k, g in enumerate(groups) for i in g}
+
+    def heal(self) -> None:
+        self.groups = None
+        self.group_of = None
+
+    # ------------------------------------------------------------------ messages
+    def send(self, msgs, now: int, notes: list | None = None, sent: list | None = None) -> None:
+        """Put messages in flight; during an automatic run each draws its delivery time.
+
+        ``notes`` collects ``(time, "sent", id, msg, None)``; ``sent`` the new ids of
+        messages sent by hand (an automatic run's event lists them in its notes only).
+        """
+        flight, mid = self.flight, self.next_id
+        if self.due is None:
+            for m in msgs:
+                flight[mid] = Envelope(mid, m, now)
+                if sent is not None:
+                    sent.append(mid)
+                if notes is not None:
+                    notes.append((now, "sent", mid, m, None))
+                mid += 1
+            self.next_id = mid
+            return
+        timed = []
+        for m in msgs:
+            env = flight[mid] = Envelope(mid, m, now)
+            timed.append(env)
+            if notes is not None:
+                notes.append((now, "sent", mid, m, None))
+            mid += 1
+        self.next_id = mid
+        self._schedule(timed, now)
+
+    def take(self, env: Envelope) -> str | None:
+        """Take a message out of flight to deliver it: None if it arrives, else how it is lost."""
+        del self.flight[env.id]
+        msg = env.msg
+        if msg.dst in self.crashed:
+            return LOST_CRASH
+        return None if self.can_reach(msg.src, msg.dst) else LOST_PARTITION
+
+    def drop(self, msg_id: int) -> Envelope:
+        """The network loses one message in flight."""
+        return self.flight.pop(msg_id)
+
+    # ------------------------------------------------------------------ automatic runs
+    def _schedule(self, envs, now: int) -> None:
+        """Draw each message's latency (the one place it is drawn) and queue its delivery."""
+        lo, width, draw, due, push = self._lo, self._width, self._randbelow, self.due, heapq.heappush
+        for env in envs:
+            at = env.deliver_at = now + lo + draw(width)
+            push(due, (at, env.id))
+
+    def start_run(self, options: dict, now: int) -> None:
+        """Begin an automatic run with validated ``options`` (latency, drop_rate, duplicate_rate).
+
+        Messages already in flight keep a delivery time still to come; the others
+        (sent by hand, or due in the past) draw a new one, oldest first.
+        """
+        lo, hi = options["latency"]
+        self._lo, self._width = lo, hi - lo + 1
+        self._drop_rate, self._dup_rate = options["drop_rate"], options["duplicate_rate"]
+        self.counts = [0, 0, 0, 0]
+        due = self.due = []
+        late = []
+        for env in self.flight.values():
+            if env.deliver_at is None or env.deliver_at <= now:
+                late.append(env)
+            else:
+                heapq.heappush(due, (env.deliver_at, env.id))
+        self._schedule(late, now)
+
+    def end_run(self) -> dict:
+        """End the automatic run; returns its counts of messages delivered, dropped, duplicated, lost."""
+        counts, self.due, self.counts = self.counts or [0, 0, 0, 0], None, None
+        return dict(zip(("delivered", "dropped", "duplicated", "lost"), counts))
+
+    def deliver_due(self, now: int, arrive, copy, note) -> None:
+        """Take every message due by ``now`` out of flight, in delivery order, and carry out its fate.
+
+        The network drops it (drawn first, when drop_rate is not 0: ``note(now,
+        DROPPED, env)``), or maybe copies it (drawn next, when duplicate_rate is not
+        0: ``copy(env)`` sends the copy) and then it arrives (``arrive(env)``) unless
+        its receiver is crashed or cut off (``note(now, LOST_CRASH or LOST_PARTITION,
+        env)``). Each receiver steps before the next message draws: its replies draw
+        their latency from the same generator. ``counts`` adds up the fates.
+        """
+        due = self.due
+        if not due or due[0][0] > now:
+            return
+        flight, pop = self.flight, heapq.heappop
+        drop_rate, dup_rate, rnd = self._drop_rate, self._dup_rate, self.rng.random
+        # Crashes and partitions never change during a run; can_reach, inlined (the hot path).
+        crashed, group_of = self.crashed, self.group_of
+        delivered = dropped = duplicated = lost = 0
+        while due and due[0][0] <= now:
+            at, mid = pop(due)
+            env = flight.get(mid)
+            if env is None or env.deliver_at != at:
+                continue  # delivered, dropped or rescheduled since it was queued
+            del flight[mid]
+            if drop_rate and rnd() < drop_rate:
+                note(now, DROPPED, env)
+                dropped += 1
+                continue
+            if dup_rate and rnd() < dup_rate:
+                copy(env)
+                duplicated += 1
+            msg = env.msg
+            if msg.dst in crashed:
+                note(now, LOST_CRASH, env)
+                lost += 1
+            elif group_of is not None and group_of[msg.src] != group_of[msg.dst]:
+                note(now, LOST_PARTITION, env)
+                lost += 1
+            else:
+                arrive(env)
+                delivered += 1
+        c = self.counts
+        c[0] += delivered
+        c[1] += dropped
+        c[2] += duplicated
+        c[3] += lost
+
+    # ------------------------------------------------------------------ checkpoints
+    def export(self) -> tuple:
+        """The network's whole state as immutable data, for checkpoints and snapshots."""
+        return (self.next_id,
+                tuple((e.id, e.msg, e.sent_at, e.deliver_at) for e in self.flight.values()),
+                frozenset(self.crashed), self.groups, self.rng.getstate())
+
+    def load(self, state: tuple) -> None:
+        self.next_id, flight, crashed, groups, rng_state = state
+        self.flight = {i: Envelope(i, m, t, d) for i, m, t, d in flight}
+        self.crashed = set(crashed)
+        if groups is None:
+            self.heal()
+        else:
+            self.partition(groups)
+        self.rng.setstate(rng_state)
