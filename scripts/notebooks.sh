@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up raftbook and open the notebooks in JupyterLab.
 # Extra arguments go to JupyterLab, e.g.: bash scripts/notebooks.sh --no-browser --port 8899
+# Only the first run (or one after pyproject.toml changes) needs the network: see setup-env.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-env.sh notebooks
