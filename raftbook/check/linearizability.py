@@ -18,6 +18,7 @@ locality).
 """
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -273,7 +274,6 @@ class LinearizabilityResult:
         return f"<LinearizabilityResult {self.explanation}>"
 
     def _repr_html_(self):
-        import html
         return f"<p><b>{'✔' if self.linearizable else '✘'}</b> {html.escape(self.explanation)}</p>"
 
 

@@ -19,6 +19,7 @@ must apply first) and ``log_is_up_to_date`` (the election restriction).
 """
 from __future__ import annotations
 
+from ..errors import InvalidArgument
 from .kv import apply_command
 from .messages import AppendEntriesReply, RequestVoteReply
 from .quorum import majority_index, replicas
@@ -259,7 +260,6 @@ reference_handlers_all = {
 
 def resolve_handlers(handlers) -> dict:
     """The full handler table: reference rules, overridden by ``handlers``."""
-    from ..errors import InvalidArgument
 
     table = dict(reference_handlers_all)
     if handlers is None:

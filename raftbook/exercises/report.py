@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InvalidState
+from ..errors import InvalidArgument, InvalidState
+from ..sim.cluster import Cluster
 
 #: The three layers of every grader, in the order they run.
 LAYERS = ("rules", "scenarios", "campaigns")
@@ -112,14 +113,12 @@ class GradeReport:
     def layer_passed(self, layer: str) -> bool:
         """Did ``layer`` run and pass? (what the course's test cells assert)"""
         if layer not in LAYERS:
-            from ..errors import InvalidArgument
             raise InvalidArgument(f"unknown layer {layer!r}; the layers are {list(LAYERS)}")
         lr = self.layers.get(layer)
         return lr is not None and lr.passed
 
     def replay(self):
         """The shortest failing run as a live cluster (``rb.show(report.replay())``)."""
-        from ..sim.cluster import Cluster
         if self.trace is None:
             raise InvalidState("this report has no failing run to replay"
                                + (": every check passed" if self.passed else

@@ -153,8 +153,8 @@ def spacetime_svg(cluster, start=None, end=None, width=None, *, max_rows: int = 
     return _Drawing(cluster, history, seqs, width, col, left, right, max_rows).svg()
 
 
-class _Drawing:
-    """Lays out one diagram: rows, then what happens in them, then the SVG text."""
+class _Layout:
+    """Reads one window of history into rows, messages and marks, placed on the page."""
 
     def __init__(self, cluster, history, seqs, width, col, left, right, max_rows):
         self.c = cluster
@@ -323,7 +323,11 @@ class _Drawing:
             parts.append((open_part[0], open_part[1], None, open_part[2]))
         return dots, bands, downs, parts
 
-    # -- drawing -----------------------------------------------------------------
+
+
+class _Drawing(_Layout):
+    """Writes a laid-out diagram as SVG text."""
+
     def svg(self) -> str:
         out = []
         height = self.bottom + 40

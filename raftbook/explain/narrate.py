@@ -10,7 +10,10 @@ then replay its history (it is deterministic) with reasons on, and read that.
 """
 from __future__ import annotations
 
+from ..check.safety import check_safety
+from ..core.messages import command_from_json
 from ..errors import InvalidArgument, SafetyViolation
+from ..sim.cluster import Cluster
 from .reasons import REASON_CODES, REASON_FAMILIES, explain_reason, families_of, rule_of
 
 #: The kinds of events a cluster records (the ``event`` column).
@@ -28,12 +31,9 @@ def reasoned_history(cluster) -> list:
     _check_cluster(cluster)
     if cluster.record_reasons or not cluster.history:
         return cluster.history
-    from ..sim.cluster import Cluster
-
     kwargs = dict(n=cluster.n, seed=cluster.seed, config=cluster.config,
                   handlers=cluster.handlers or None, record_reasons=True, monitor=False)
     if cluster.initial:
-        from ..core.messages import command_from_json
         nodes = {int(i): {**st, "log": [(t, command_from_json(cmd)) for t, cmd in st["log"]]}
                  for i, st in cluster.initial.items()}
         replica = Cluster.from_state(nodes, **kwargs)
@@ -46,8 +46,6 @@ def reasoned_history(cluster) -> list:
 
 
 def _check_cluster(cluster):
-    from ..sim.cluster import Cluster
-
     if not isinstance(cluster, Cluster):
         raise InvalidArgument(f"explain takes a raftbook Cluster, got {type(cluster).__name__}")
 
@@ -273,7 +271,6 @@ def _find_violation(cluster, violation):
         return violation
     if cluster.violation is not None:
         return cluster.violation
-    from ..check.safety import check_safety
     try:
         check_safety(cluster, full=True)
     except SafetyViolation as exc:

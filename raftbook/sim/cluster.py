@@ -381,12 +381,12 @@ class Cluster(ManualEvents):
     @classmethod
     def load_trace(cls, path, handlers=None) -> "Cluster":
         """Replay a trace file to the identical state and history."""
-        return _trace.load_trace(path, handlers=handlers)
+        return _trace.load_trace(path, cls, handlers=handlers)
 
     @classmethod
     def from_trace(cls, data: dict, handlers=None) -> "Cluster":
         """Replay trace data (as :meth:`trace` returns it)."""
-        return _trace.trace_to_cluster(data, handlers=handlers)
+        return _trace.trace_to_cluster(data, cls, handlers=handlers)
 
     def fingerprint(self) -> str:
         """A short hash of the whole observable state (equal states, equal fingerprints)."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..errors import HandlerError, InvalidArgument, RaftbookError
+from ..explain.reasons import explain_reason
 
 #: A checkpoint every this many events ...
 CHECKPOINT_EVERY = 16
@@ -38,7 +39,6 @@ class Reason(NamedTuple):
 
     def sentence(self) -> str:
         # explain is a layer above the simulator: imported on use, never at load time.
-        from ..explain.reasons import explain_reason
         return explain_reason(self)
 
 

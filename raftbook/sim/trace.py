@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from ..core.config import Config
+from ..core.messages import message_to_dict
 from ..errors import InvalidArgument, RaftbookError, TraceError
 
 FORMAT = "raftbook-trace"
@@ -53,7 +54,7 @@ def save_trace(cluster, path) -> None:
         raise TraceError(f"cannot write the trace file {str(path)!r}: {exc.strerror or exc}") from None
 
 
-def load_trace(path, handlers=None):
+def load_trace(path, cls, handlers=None):
     try:
         text = Path(path).read_text(encoding="utf-8")
     except TypeError:
@@ -66,7 +67,7 @@ def load_trace(path, handlers=None):
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TraceError(f"{str(path)!r} is not a JSON trace (line {exc.lineno}: {exc.msg})") from None
-    return trace_to_cluster(data, handlers=handlers)
+    return trace_to_cluster(data, cls, handlers=handlers)
 
 
 def _validate(data):
@@ -94,9 +95,8 @@ def _validate(data):
         raise TraceError("the trace's \"handlers\" must be a JSON object of rule name -> function name")
 
 
-def trace_to_cluster(data, handlers=None):
-    from .cluster import Cluster
-
+def trace_to_cluster(data, cls, handlers=None):
+    """Replay trace data into a new ``cls`` (the Cluster class, passed in: it imports this module)."""
     _validate(data)
     recorded = data.get("handlers") or {}
     if recorded and handlers is None:
@@ -109,9 +109,9 @@ def trace_to_cluster(data, handlers=None):
                       config=Config.from_dict(data.get("config", {})), handlers=handlers)
         initial = data.get("initial")
         if initial:
-            c = Cluster.from_state({int(k): v for k, v in initial.items()}, **kwargs)
+            c = cls.from_state({int(k): v for k, v in initial.items()}, **kwargs)
         else:
-            c = Cluster(**kwargs)
+            c = cls(**kwargs)
         for ev in data["events"]:
             c.apply_event(ev["kind"], ev["args"])
     except TraceError:
@@ -135,7 +135,6 @@ def state_data(cluster) -> dict:
                     [[e.index, e.term, e.command] for e in n.log], n.commit_index, n.last_applied,
                     sorted(n.kv.items(), key=repr), sorted(n.next_index.items()),
                     sorted(n.match_index.items()), n.leader_id, n.election_elapsed, n.election_timeout]
-    from ..core.messages import message_to_dict
     return {
         "now": cluster.now, "nodes": nodes, "crashed": sorted(cluster.crashed),
         "groups": None if cluster.groups is None else [sorted(g) for g in cluster.groups],
