@@ -26,13 +26,16 @@ const KIND_MARK = {"vote granted": " \u2713", "vote denied": " \u2717", "append 
                    "append failed": " \u2717"};
 
 // ------------------------------------------------------------------ state kept per model
-const stores = new WeakMap();
+// (anywidget hands initialize and render different wrappers of one model, so the key is
+// the picture's own id, a synced trait.)
+const stores = new Map();
 
 function storeOf(model) {
-  let st = stores.get(model);
+  const key = model.get("uid");
+  let st = stores.get(key);
   if (!st) {
     st = {state: null, view: null, rev: -1, listeners: new Set(), last: null};
-    stores.set(model, st);
+    stores.set(key, st);
   }
   return st;
 }
@@ -800,10 +803,12 @@ export default {
     };
     model.on("msg:custom", onMsg);
     model.send({kind: "hello"});
-    return () => model.off("msg:custom", onMsg);
+    return () => { model.off("msg:custom", onMsg); stores.delete(model.get("uid")); };
   },
   render({model, el}) {
-    const view = new PictureView(model, el, storeOf(model));
+    const st = storeOf(model);
+    if (!st.state) model.send({kind: "hello"});
+    const view = new PictureView(model, el, st);
     return () => view.destroy();
   },
 };

@@ -21,6 +21,7 @@ so code and tests that parsed the old HTML picture keep working.
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import anywidget
@@ -39,9 +40,11 @@ class ClusterPicture(anywidget.AnyWidget):
     _css = STATIC / "cluster.css"
     #: How many log columns the browser may draw at most (it fits fewer to the width).
     max_log = T.Int(14).tag(sync=True)
+    #: This picture's id: the browser keeps the state it was sent under it.
+    uid = T.Unicode().tag(sync=True)
 
     def __init__(self, owner, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(uid=uuid.uuid4().hex, **kwargs)
         self._owner = owner
         self._rb_state = None
         self._rb_view = None
