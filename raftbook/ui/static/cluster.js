@@ -257,9 +257,13 @@ class PictureView {
       const tw = textWidth(`group ${h.g}: ${names}`, 13);
       obstacles.push({x: h.cx - tw / 2, y: h.cy - h.r - 22, w: tw, h: 18});
     }
+    // Layers, bottom to top: arrows, servers, message labels (a label is never under a line).
     const ids = Object.keys(state.servers).map(Number).sort((a, b) => a - b);
-    for (const i of ids) obstacles.push(...this.server(out, state, i, L.pos[i]));
-    const placed = this.messages(out, state, L, obstacles);
+    const serverOut = [];
+    for (const i of ids) obstacles.push(...this.server(serverOut, state, i, L.pos[i]));
+    const arrows = [], labels = [];
+    const placed = this.messages(arrows, labels, state, L, obstacles);
+    out.push('<g class="rb-arrows" aria-hidden="true">', ...arrows, "</g>", ...serverOut, ...labels);
     this.logGrid(out, state, L);
     this.legend(out, L);
     out.push("</svg>");
@@ -357,7 +361,7 @@ class PictureView {
 
   // Each message its own curved arrow (messages between the same pair fan out), a pill with
   // its id and kind placed where it overlaps no other label and no server.
-  messages(out, state, L, obstacles) {
+  messages(arrows, out, state, L, obstacles) {
     const byPair = new Map();
     const ids = Object.keys(state.msgs).map(Number).sort((a, b) => a - b);
     for (const id of ids) {
@@ -433,14 +437,14 @@ class PictureView {
       const tip = `#${id} ${m[9]}` + (p.lost === "crashed" ? ` \u2014 will be lost: S${p.dst} is crashed`
         : p.lost ? ` \u2014 will be lost: a partition separates S${p.src} and S${p.dst}` : "");
       const {p0, c, p2} = p.cv;
+      arrows.push(`<path class="rb-arrow rb-k-${cls}${sel ? " rb-msg-sel" : ""}" data-arrow="${id}" ` +
+        `d="M${p0[0]} ${p0[1]}Q${c[0]} ${c[1]} ${p2[0]} ${p2[1]}" marker-end="url(#rb-head-${cls})"/>`);
       out.push(`<g class="rb-msg rb-k-${cls}${sel ? " rb-msg-sel" : ""}" data-msg="${id}" ` +
         `data-type="${p.type}" data-src="${p.src}" data-dst="${p.dst}" data-term="${p.term}" ` +
         `data-kind="${esc(p.kind)}" data-lost="${p.lost || "false"}" data-selected="${sel}" ` +
         `tabindex="0" role="button" aria-label="${esc(tip + ". Press Enter to deliver, drop or duplicate it.")}">` +
         `<title>${esc(tip)}</title>` +
         `<path class="rb-hit" d="M${p0[0]} ${p0[1]}Q${c[0]} ${c[1]} ${p2[0]} ${p2[1]}"/>` +
-        `<path class="rb-arrow" d="M${p0[0]} ${p0[1]}Q${c[0]} ${c[1]} ${p2[0]} ${p2[1]}" ` +
-        `marker-end="url(#rb-head-${cls})"/>` +
         `<g class="rb-pill" data-label-box="${id}" transform="translate(${p.box.x + p.w / 2} ${p.box.y + p.h / 2})">` +
         `<rect x="${-p.w / 2}" y="${-p.h / 2}" width="${p.w}" height="${p.h}" rx="9"/>` +
         `<text x="0" y="4.5" text-anchor="middle" font-size="12"${sel ? ' font-weight="bold"' : ""}>` +
