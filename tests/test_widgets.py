@@ -609,3 +609,93 @@ def test_the_widget_follows_calls_made_outside_it(pair):
     w.refresh()
     assert servers(w)[1].get("data-crashed") == "true"
     assert w.history_slider.max == len(c.history) == w.history_slider.value
+
+
+# -- the browser picture: compact state, diffs, and what its clicks and keys do ----------
+def test_picture_state_diff_round_trip_is_small_and_exact():
+    from raftbook.ui.state import apply_diff, picture_state, state_diff
+    c = scene()
+    old = picture_state(c)
+    assert set(old["msgs"]) == {str(e.id) for e in c.in_flight}
+    for step in (c.tick, lambda: c.deliver(c.in_flight[0].id), lambda: c.propose(("set", "b", 2)),
+                 lambda: c.crash(follower_of(c)), lambda: c.partition({1, 2})):
+        step()
+        new = picture_state(c)
+        diff = state_diff(old, new)
+        assert apply_diff(old, diff) == new
+        old = new
+    c.tick()
+    new = picture_state(c)
+    import json
+    assert len(json.dumps(state_diff(old, new))) < len(json.dumps(new)) / 4
+    assert state_diff(new, new) == {}
+
+
+def test_picture_clicks_are_the_buttons_calls(pair):
+    w, c, twin = pair
+    f = follower_of(c)
+    w.front_act("Timeout", node=f)
+    twin.timeout(f)
+    same(c, twin)
+    m = c.in_flight[0].id
+    w.front_act("Deliver", msg=m)
+    twin.deliver(m)
+    w.front_act("Duplicate", msg=c.in_flight[0].id)
+    twin.duplicate(twin.in_flight[0].id)
+    w.front_act("Drop", msg=c.in_flight[-1].id)
+    twin.drop(twin.in_flight[-1].id)
+    same(c, twin)
+    w.front_partition([[1, 2], [3, 4, 5]])
+    twin.partition({1, 2}, {3, 4, 5})
+    same(c, twin)
+    w.front_act("Tick")
+    twin.tick()
+    same(c, twin)
+    n = len(c.history)
+    assert w.front_history(-1) and len(c.history) == n - 1 and w.viewing_past
+    assert w.front_history(1) and len(c.history) == n and not w.viewing_past
+
+
+def test_picture_refuses_bad_requests_clearly(pair):
+    w, c, twin = pair
+    before = calls(c)
+    w.front_act("Launch")
+    assert "unknown action" in w.last_error
+    w.front_act("Timeout", node=99)
+    assert "99" in w.last_error
+    w.front_act("Deliver", msg=10_000)
+    assert w.last_error
+    w.front_partition("1,2")
+    assert "groups" in w.last_error
+    w.front_history(5)
+    assert "-1 or +1" in w.last_error
+    assert calls(c) == before
+
+
+def test_picture_sends_a_diff_per_event_and_nothing_when_nothing_changed(pair):
+    w, c, twin = pair
+    pic = w.picture
+    sent = []
+    pic.send = lambda content, buffers=None: sent.append(content)
+    w.buttons["Tick"].click()
+    assert [m["kind"] for m in sent] == ["patch"] and sent[0]["diff"]["set"]["now"] == c.now
+    sent.clear()
+    w.refresh()
+    assert sent == []
+    pic._on_front(pic, {"kind": "hello"}, [])
+    assert sent[-1]["kind"] == "full" and sent[-1]["state"]["now"] == c.now
+
+
+def test_widget_output_carries_the_static_picture_for_nbconvert(pair):
+    w, c, twin = pair
+    data = w._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert 'data-raftbook="cluster"' in data["text/html"] and "<svg" in data["text/html"]
+
+
+def test_the_es_module_ships_inside_the_package():
+    from raftbook.ui.widget.picture import STATIC, ClusterPicture
+    js = (STATIC / "cluster.js").read_text()
+    assert "export default" in js and "requestAnimationFrame" in js
+    assert (STATIC / "cluster.css").is_file()
+    assert ClusterPicture._esm  # anywidget read the file

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipywidgets as W
 
 from ...core.describe import describe_message
+from .picture import ClusterPicture
 from .play import SPEEDS
 
 # Dropdown values standing for "nothing chosen" (a None value would show a blank box).
@@ -117,7 +118,7 @@ def build(w, net, speed) -> list:
                                    style={"description_width": "50px"})
     w.history_label = W.HTML()
     w.status = W.HTML()
-    w.picture = W.HTML(layout=W.Layout(overflow="auto"))
+    w.picture = ClusterPicture(w, max_log=w.max_log, layout=W.Layout(width="100%"))
     w.details = W.HTML()
     w.tables = W.HTML(layout=W.Layout(overflow="auto", max_height="640px"))
     w.explain_node = W.Dropdown(description="server", layout=W.Layout(width="150px"),

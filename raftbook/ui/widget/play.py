@@ -71,11 +71,14 @@ class Player:
         return True
 
     def pause(self):
-        if self.timer is not None:
+        was = self.timer is not None
+        if was:
             self.timer.cancel()
         self.timer = None
         self.widget.buttons["Play"].description = "Play"
         self.widget.buttons["Play"].button_style = "success"
+        if was:  # the message list (not rebuilt while playing) and the picture catch up
+            self.widget.refresh()
 
     def _frame(self):
         self.timer = None

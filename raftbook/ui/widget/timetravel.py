@@ -123,10 +123,11 @@ class TimeTravel:
         c = w.cluster
         total = len(self.latest_history())
         sl = w.history_slider
-        if sl.max != total:
-            sl.max = total
-        if sl.value != len(c.history):
-            sl.value = len(c.history)
+        with sl.hold_sync():  # one message for both
+            if sl.max != total:
+                sl.max = total
+            if sl.value != len(c.history):
+                sl.value = len(c.history)
         m = len(c.history)
         if m == 0:
             text = "the start: no events yet"

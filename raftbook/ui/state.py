@@ -1,0 +1,132 @@
+"""The cluster as compact JSON for the browser picture, and the difference between two states.
+
+:func:`picture_state` describes one state with plain JSON values (roles,
+terms, votes, timers, logs, messages in flight with their ids, partitions,
+the safety verdict); :func:`state_diff` says what changed from one
+description to the next, and :func:`apply_diff` puts it back together (the
+browser does the same in ``static/cluster.js``). After a click only the diff
+travels: a few hundred bytes for a Tick instead of the whole picture.
+
+Shape of a state::
+
+    {"n": 5, "now": 12, "tick_ms": 10, "leader": 3 | None, "groups": [[1, 2], [3, 4, 5]] | None,
+     "safety": None | {"property": ..., "text": ...}, "events": 17,
+     "servers": {"1": {"role", "term", "vote", "crashed", "commit", "elapsed", "timeout",
+                       "left", "votes", "quorum", "next", "match", "group"}, ...},
+     "logs": {"1": [[term, "command text"], ...], ...},
+     "msgs": {"17": [src, dst, type, kind, label, term, sent_at, deliver_at, lost, description]}}
+
+A diff is ``{"set": {key: value}, "servers": {id: {field: value}},
+"msgs": {id: [...] | None}, "logs": {id: [kept, [entries after kept]]}}``
+with only the parts that changed.
+"""
+from __future__ import annotations
+
+from ..core.describe import command_text, describe_message
+from .graph import cluster_graph
+
+_TOP = ("n", "now", "tick_ms", "leader", "groups", "safety", "events")
+
+
+def picture_state(cluster, graph=None) -> dict:
+    """One state of ``cluster`` as plain JSON values (see the module docstring)."""
+    g = cluster_graph(cluster) if graph is None else graph
+    violation = g.graph["violation"]
+    groups = g.graph["groups"]
+    servers, logs = {}, {}
+    for i, a in g.nodes(data=True):
+        servers[str(i)] = {
+            "role": a["role"], "term": a["term"], "vote": a["voted_for"], "crashed": a["crashed"],
+            "commit": a["commit_index"], "elapsed": a["election_elapsed"],
+            "timeout": a["election_timeout"], "left": a["ticks_left"], "votes": list(a["votes"]),
+            "quorum": a["quorum"], "group": a["group"],
+            "next": {str(k): v for k, v in a["next_index"].items()},
+            "match": {str(k): v for k, v in a["match_index"].items()},
+        }
+        logs[str(i)] = [[e.term, command_text(e.command)] for e in a["log"]]
+    msgs = {}
+    flight = cluster.flight
+    for src, dst, key, a in g.edges(keys=True, data=True):
+        msg = a["msg"]
+        msgs[str(key)] = [src, dst, a["type"], a["kind"], a["label"], msg.term, a["sent_at"],
+                          flight[key].deliver_at, a["lost"], describe_message(msg, detail=True)]
+    return {
+        "n": g.graph["n"], "now": g.graph["now"], "tick_ms": g.graph["tick_ms"],
+        "leader": g.graph["leader"],
+        "groups": None if groups is None else [sorted(m) for m in groups],
+        "safety": None if violation is None else {"property": violation.property,
+                                                  "text": str(violation)},
+        "events": len(cluster.history),
+        "servers": servers, "logs": logs, "msgs": msgs,
+    }
+
+
+def _log_diff(old: list, new: list):
+    k = 0
+    stop = min(len(old), len(new))
+    while k < stop and old[k] == new[k]:
+        k += 1
+    if k == len(old) == len(new):
+        return None
+    return [k, new[k:]]
+
+
+def state_diff(old: dict, new: dict) -> dict:
+    """What changed from ``old`` to ``new`` (two :func:`picture_state` results); {} if nothing."""
+    out: dict = {}
+    top = {k: new[k] for k in _TOP if old.get(k) != new[k]}
+    if top:
+        out["set"] = top
+    servers = {}
+    for i, s in new["servers"].items():
+        before = old["servers"].get(i)
+        if before is None:
+            servers[i] = s
+            continue
+        changed = {f: v for f, v in s.items() if before.get(f) != v}
+        if changed:
+            servers[i] = changed
+    for i in old["servers"]:
+        if i not in new["servers"]:
+            servers[i] = None
+    if servers:
+        out["servers"] = servers
+    msgs = {k: v for k, v in new["msgs"].items() if old["msgs"].get(k) != v}
+    msgs.update({k: None for k in old["msgs"] if k not in new["msgs"]})
+    if msgs:
+        out["msgs"] = msgs
+    logs = {}
+    for i, log in new["logs"].items():
+        d = _log_diff(old["logs"].get(i, []), log)
+        if d is not None:
+            logs[i] = d
+    if logs:
+        out["logs"] = logs
+    return out
+
+
+def apply_diff(state: dict, diff: dict) -> dict:
+    """``state`` with ``diff`` applied (a new dict; ``state`` is left alone)."""
+    out = {**state, **diff.get("set", {})}
+    servers = dict(state["servers"])
+    for i, s in diff.get("servers", {}).items():
+        if s is None:
+            servers.pop(i, None)
+        else:
+            servers[i] = {**servers.get(i, {}), **s}
+    out["servers"] = servers
+    msgs = dict(state["msgs"])
+    for k, v in diff.get("msgs", {}).items():
+        if v is None:
+            msgs.pop(k, None)
+        else:
+            msgs[k] = v
+    out["msgs"] = msgs
+    logs = dict(state["logs"])
+    for i, (kept, tail) in diff.get("logs", {}).items():
+        logs[i] = logs.get(i, [])[:kept] + tail
+    out["logs"] = logs
+    for i in list(logs):
+        if i not in servers:
+            logs.pop(i)
+    return out

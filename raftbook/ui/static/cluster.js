@@ -1,0 +1,818 @@
+// raftbook's cluster picture, drawn in the browser (an anywidget ES module, no build step).
+//
+// The kernel sends the cluster as compact JSON once ("full") and then only what
+// changed after each event ("patch", see raftbook/ui/state.py). This module draws
+// it as SVG at the width of the cell, moves messages along their arrows while time
+// runs (requestAnimationFrame only while something moves), and turns clicks and
+// keys into the widget's own actions, so every event is recorded as if the
+// matching button had been pressed.
+
+const SVGNS = "http://www.w3.org/2000/svg";
+const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+const MONO = "ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace";
+const NODE_R = 30;
+const CELL_W = 92;
+const CELL_H = 40;
+const CMD_MAX = 12;
+const KEYS = [
+  ["t", "Tick"], ["r", "Run N"], ["p", "Play"], ["u", "Undo"],
+  ["d", "Deliver"], ["x", "Drop"], ["c", "Duplicate"],
+];
+const KIND_CLASS = {
+  "RequestVote": "rv", "vote granted": "yes", "vote denied": "no",
+  "AppendEntries": "ae", "append ok": "ok", "append failed": "fail",
+};
+const KIND_MARK = {"vote granted": " \u2713", "vote denied": " \u2717", "append ok": " \u2713",
+                   "append failed": " \u2717"};
+
+// ------------------------------------------------------------------ state kept per model
+// (anywidget hands initialize and render different wrappers of one model, so the key is
+// the picture's own id, a synced trait.)
+const stores = new Map();
+
+function storeOf(model) {
+  const key = model.get("uid");
+  let st = stores.get(key);
+  if (!st) {
+    st = {state: null, view: null, rev: -1, listeners: new Set(), last: null};
+    stores.set(key, st);
+  }
+  return st;
+}
+
+export function applyDiff(state, diff) {
+  const out = Object.assign({}, state, diff.set || {});
+  const servers = Object.assign({}, state.servers);
+  for (const [i, s] of Object.entries(diff.servers || {})) {
+    if (s === null) delete servers[i];
+    else servers[i] = Object.assign({}, servers[i] || {}, s);
+  }
+  out.servers = servers;
+  const msgs = Object.assign({}, state.msgs);
+  for (const [k, v] of Object.entries(diff.msgs || {})) {
+    if (v === null) delete msgs[k];
+    else msgs[k] = v;
+  }
+  out.msgs = msgs;
+  const logs = Object.assign({}, state.logs);
+  for (const [i, [kept, tail]] of Object.entries(diff.logs || {})) {
+    logs[i] = (logs[i] || []).slice(0, kept).concat(tail);
+  }
+  for (const i of Object.keys(logs)) if (!(i in servers)) delete logs[i];
+  out.logs = logs;
+  return out;
+}
+
+// ------------------------------------------------------------------ small helpers
+const esc = (s) => String(s).replace(/[&<>"']/g,
+  (ch) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[ch]));
+const clamp = (x, lo, hi) => Math.max(lo, Math.min(hi, x));
+let measureCtx = null;
+function textWidth(text, px, family = FONT, weight = "normal") {
+  if (!measureCtx) measureCtx = document.createElement("canvas").getContext("2d");
+  measureCtx.font = `${weight} ${px}px ${family}`;
+  return measureCtx.measureText(text).width;
+}
+const elide = (s, n) => (s.length <= n ? s : s.slice(0, n - 1) + "\u2026");
+const overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+function bez(p0, c, p2, t) {
+  const u = 1 - t;
+  return [u * u * p0[0] + 2 * u * t * c[0] + t * t * p2[0],
+          u * u * p0[1] + 2 * u * t * c[1] + t * t * p2[1]];
+}
+
+function ring(ids, r, cx, cy) {
+  const pos = {};
+  if (ids.length === 1) { pos[ids[0]] = [cx, cy]; return pos; }
+  ids.forEach((id, k) => {
+    const a = -Math.PI / 2 + (2 * Math.PI * k) / ids.length;
+    pos[id] = [cx + r * Math.cos(a), cy + r * Math.sin(a)];
+  });
+  return pos;
+}
+
+function logWindow(lengths, cols) {
+  const longest = Math.max(0, ...lengths);
+  const shortest = Math.min(...lengths, longest);
+  const start = Math.max(1, Math.min(longest - cols + 1, shortest - 2));
+  return [start, Math.min(Math.max(longest, 1), start + cols - 1)];
+}
+
+// ------------------------------------------------------------------ the view
+class PictureView {
+  constructor(model, el, store) {
+    this.model = model;
+    this.store = store;
+    this.el = el;
+    this.raf = null;
+    this.anims = [];       // {id, el, path, from, to, start, dur, ghost}
+    this.shownT = new Map(); // message id -> where on its arrow it is drawn now
+    this.selNode = null;
+    this.selMsg = null;
+    this.pending = null;   // groups being picked for a partition: {node: group number}
+    this.frames = 0;
+    el.classList.add("rb-pic");
+    el.innerHTML = "";
+    this.root = document.createElement("div");
+    this.root.className = "rb-root";
+    this.root.tabIndex = 0;
+    this.root.setAttribute("role", "group");
+    this.root.setAttribute("aria-label", "Raft cluster picture. Keys: t Tick, r Run N, p Play or " +
+      "Pause, u Undo, [ and ] history back and forward, d deliver, x drop, c duplicate the " +
+      "selected message; Tab to a server or message and press Enter for its actions.");
+    this.root.setAttribute("aria-keyshortcuts", "t r p u [ ] d x c");
+    this.root.dataset.animating = "false";
+    this.root.dataset.frames = "0";
+    this.svgHost = document.createElement("div");
+    this.svgHost.className = "rb-svg-host";
+    this.bar = document.createElement("div");
+    this.bar.className = "rb-partition-bar";
+    this.bar.hidden = true;
+    this.pop = document.createElement("div");
+    this.pop.className = "rb-pop";
+    this.pop.hidden = true;
+    this.pop.setAttribute("role", "dialog");
+    this.help = document.createElement("div");
+    this.help.className = "rb-help";
+    this.help.textContent = "Click a server or a message for its actions. Keys: t Tick \u00b7 " +
+      "r Run N \u00b7 p Play/Pause \u00b7 u Undo \u00b7 [ ] history back/forward \u00b7 " +
+      "d / x / c deliver / drop / duplicate the selected message \u00b7 Esc closes.";
+    this.root.append(this.bar, this.svgHost, this.pop, this.help);
+    el.append(this.root);
+    this.onMsg = (msg) => this.update(msg);
+    store.listeners.add(this.onMsg);
+    this.onKey = (e) => this.key(e);
+    this.root.addEventListener("keydown", this.onKey);
+    this.onClick = (e) => this.click(e);
+    this.root.addEventListener("click", this.onClick);
+    this.width = 0;
+    this.resize = new ResizeObserver(() => {
+      const w = Math.floor(this.el.clientWidth);
+      if (w > 0 && Math.abs(w - this.width) > 4 && this.store.state) this.draw(false);
+    });
+    this.resize.observe(this.el);
+    if (store.state) this.update(null);
+    else this.svgHost.innerHTML = '<p class="rb-wait">Waiting for the kernel to send the ' +
+      "cluster (run the cell if this stays).</p>";
+  }
+
+  destroy() {
+    this.store.listeners.delete(this.onMsg);
+    this.resize.disconnect();
+    if (this.raf !== null) cancelAnimationFrame(this.raf);
+    this.raf = null;
+    this.anims = [];
+  }
+
+  send(content) { this.model.send(content); }
+
+  act(action, extra = {}) {
+    this.closePop();
+    this.send(Object.assign({kind: "act", action}, extra));
+  }
+
+  // -------------------------------------------------------------- new state from the kernel
+  update(msg) {
+    const st = this.store;
+    const view = st.view || {};
+    this.selNode = view.node ?? null;
+    this.selMsg = view.msg ?? null;
+    const prev = msg && msg.kind === "patch" ? st.last : null;
+    this.draw(true, prev, msg && msg.kind === "patch" ? msg.diff : null);
+  }
+
+  // -------------------------------------------------------------- layout
+  layout(state) {
+    const W = Math.max(420, Math.floor(this.el.clientWidth) || 900);
+    const n = state.n;
+    const nmsg = Object.keys(state.msgs).length;
+    const side = W >= 1060;
+    const ringW = side ? Math.min(Math.floor(W * 0.5), 640) : Math.min(W, 760);
+    const ringX = side ? 0 : Math.floor((W - ringW) / 2);
+    let R = clamp(90 + 20 * n + Math.min(80, nmsg * 1.5), 120, ringW / 2 - 70);
+    const top = 34;
+    const pos = {};
+    const hulls = [];
+    let ringH;
+    const groups = state.groups;
+    if (!groups) {
+      const cy = top + R + 56;
+      Object.assign(pos, ring(Object.keys(state.servers).map(Number).sort((a, b) => a - b),
+                              R, ringX + ringW / 2, cy));
+      ringH = 2 * R + 150;
+    } else {
+      const k = groups.length;
+      const slot = ringW / k;
+      let maxH = 0;
+      groups.forEach((members, g) => {
+        const m = members.length;
+        const r = m === 1 ? 0 : clamp(slot / 2 - 75, 55, 44 + 26 * m);
+        const cx = ringX + slot * g + slot / 2;
+        const h = r + NODE_R + 48;
+        const cy = top + 30 + h;
+        Object.assign(pos, ring(members, r, cx, cy));
+        hulls.push({cx, cy, r: h, members, g: g + 1});
+        maxH = Math.max(maxH, 2 * h + 50);
+      });
+      ringH = maxH + 20;
+    }
+    const logX = side ? ringW + 20 : 16;
+    const logTop = side ? top + 40 : top + ringH + 40;
+    const logW = side ? W - ringW - 36 : W - 32;
+    const rowH = CELL_H + 16;
+    const cols = clamp(Math.floor((logW - 80) / CELL_W), 1, this.model.get("max_log") || 14);
+    const logBottom = logTop + n * rowH + 30;
+    const H = Math.max(top + ringH, logBottom) + 46;
+    return {W, H, pos, hulls, R, logX, logTop, logW, rowH, cols, top};
+  }
+
+  // -------------------------------------------------------------- drawing
+  draw(animate, prev = null, diff = null) {
+    const state = this.store.state;
+    if (!state) return;
+    const L = this.layout(state);
+    this.width = L.W;
+    this.L = L;
+    const focused = this.root.contains(document.activeElement) && document.activeElement !== this.root
+      ? (document.activeElement.dataset.node ? ["node", document.activeElement.dataset.node]
+        : document.activeElement.dataset.msg ? ["msg", document.activeElement.dataset.msg] : null)
+      : null;
+    const out = [];
+    const leader = state.leader;
+    out.push(`<svg xmlns="${SVGNS}" class="rb-svg" width="${L.W}" height="${L.H}" ` +
+      `viewBox="0 0 ${L.W} ${L.H}" data-raftbook="cluster" data-time="${state.now}" ` +
+      `data-leader="${leader ?? ""}" data-servers="${state.n}" ` +
+      `data-in-flight="${Object.keys(state.msgs).length}" font-family="${esc(FONT)}">`);
+    out.push(`<title>Raft cluster of ${state.n} servers at t=${state.now}</title>`);
+    out.push(this.defs());
+    this.banner(out, state, L);
+    const obstacles = [];
+    for (const h of L.hulls) {
+      const names = h.members.map((m) => "S" + m).join(" ");
+      out.push(`<g data-partition-group="${h.g}" data-members="${h.members.join(" ")}">` +
+        `<circle class="rb-hull" cx="${h.cx}" cy="${h.cy}" r="${h.r}"/>` +
+        `<text class="rb-t2 rb-label" x="${h.cx}" y="${h.cy - h.r - 8}" text-anchor="middle" ` +
+        `font-size="13">group ${h.g}: ${names}</text></g>`);
+      const tw = textWidth(`group ${h.g}: ${names}`, 13);
+      obstacles.push({x: h.cx - tw / 2, y: h.cy - h.r - 22, w: tw, h: 18});
+    }
+    // Layers, bottom to top: arrows, servers, message labels (a label is never under a line).
+    const ids = Object.keys(state.servers).map(Number).sort((a, b) => a - b);
+    const serverOut = [];
+    for (const i of ids) obstacles.push(...this.server(serverOut, state, i, L.pos[i]));
+    const arrows = [], labels = [];
+    const placed = this.messages(arrows, labels, state, L, obstacles);
+    out.push('<g class="rb-arrows" aria-hidden="true">', ...arrows, "</g>", ...serverOut, ...labels);
+    this.logGrid(out, state, L);
+    this.legend(out, L);
+    out.push("</svg>");
+    this.svgHost.innerHTML = out.join("");
+    this.svg = this.svgHost.firstChild;
+    this.placed = placed;
+    if (focused) {
+      const again = this.svg.querySelector(`[data-${focused[0]}="${focused[1]}"]`);
+      if (again) again.focus();
+    }
+    if (this.pending) this.showBar();
+    this.startMotion(animate, prev, diff, state, placed);
+  }
+
+  defs() {
+    const marks = Object.values(KIND_CLASS).concat(["lost"]).map((k) =>
+      `<marker id="rb-head-${k}" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" ` +
+      `markerHeight="7" orient="auto-start-reverse"><path class="rb-head rb-k-${k}" ` +
+      `d="M0 0L10 5L0 10z"/></marker>`);
+    return `<defs>${marks.join("")}</defs>`;
+  }
+
+  banner(out, state, L) {
+    const leader = state.leader;
+    const nm = Object.keys(state.msgs).length;
+    const info = `t = ${state.now} ticks (${state.now * state.tick_ms} ms) \u00b7 ` +
+      (leader === null ? "no leader" : `leader S${leader} (term ${state.servers[leader].term})`) +
+      ` \u00b7 ${nm} message${nm === 1 ? "" : "s"} in flight` +
+      (state.groups ? ` \u00b7 partitioned into ${state.groups.length} groups` : "") +
+      (this.store.view && this.store.view.past ? " \u00b7 looking at the past" : "");
+    if (!state.safety) {
+      out.push(`<g data-safety="ok"><rect class="rb-ok-bg" x="0" y="0" width="${L.W}" height="26" ` +
+        `rx="4"/><text class="rb-ok" x="10" y="18" font-size="13">\u2714 Safety holds \u00b7 ` +
+        `${esc(info)}</text></g>`);
+    } else {
+      out.push(`<g data-safety="violated" data-property="${esc(state.safety.property)}">` +
+        `<rect class="rb-bad-bg" x="0" y="0" width="${L.W}" height="26" rx="4"/>` +
+        `<text class="rb-bad" x="10" y="18" font-size="13" font-weight="bold">\u26a0 Safety ` +
+        `violated: ${esc(elide(state.safety.text, Math.floor(L.W / 7.5) - 20))}` +
+        `<title>${esc(state.safety.text)}</title></text></g>`);
+    }
+  }
+
+  server(out, state, i, [x, y]) {
+    const s = state.servers[i];
+    const role = s.role;
+    const crashed = s.crashed;
+    const sel = this.selNode === i;
+    const vote = s.vote;
+    let line1;
+    if (crashed) line1 = `crashed (was ${role})`;
+    else if (role === "leader") line1 = "leader \u2605" + (state.leader === i ? "" : " (stale)");
+    else if (role === "candidate") line1 = `candidate \u00b7 votes ${s.votes.length}/${s.quorum}`;
+    else line1 = "follower \u00b7 " + (vote === null ? "no vote" : `voted S${vote}`);
+    const line2 = crashed || s.left === null ? "" : `timer: ${s.left} ticks left`;
+    const label = `S${i}, ${line1}, term ${s.term}` + (line2 ? `, ${line2}` : "") +
+      `, commit index ${s.commit}. Press Enter for its actions.`;
+    out.push(`<g class="rb-server rb-${crashed ? "crashed" : role}" data-node="${i}" ` +
+      `data-role="${role}" data-term="${s.term}" data-crashed="${crashed}" ` +
+      `data-voted-for="${vote ?? ""}" data-commit-index="${s.commit}" ` +
+      `data-ticks-left="${s.left ?? ""}" data-selected="${sel}"` +
+      (s.group !== null ? ` data-group="${s.group + 1}"` : "") +
+      ` tabindex="0" role="button" aria-label="${esc(label)}"><title>${esc(label)}</title>`);
+    if (sel) {  // a viewfinder: four corner brackets, no role colour
+      const d = NODE_R + 14, k = 10;
+      const c = [[-1, -1], [1, -1], [1, 1], [-1, 1]].map(([sx, sy]) =>
+        `M${x + sx * d} ${y + sy * (d - k)}L${x + sx * d} ${y + sy * d}L${x + sx * (d - k)} ${y + sy * d}`);
+      out.push(`<path class="rb-select" d="${c.join("")}"/>`);
+    }
+    if (!crashed && s.left !== null && s.timeout) {
+      const frac = clamp(s.elapsed / s.timeout, 0, 1);
+      out.push(`<circle class="rb-timer-track" cx="${x}" cy="${y}" r="${NODE_R + 6}"/>`);
+      if (frac > 0) {
+        const a = 2 * Math.PI * Math.min(frac, 0.999);
+        const r = NODE_R + 6;
+        out.push(`<path class="rb-timer${frac >= 0.8 ? " rb-timer-late" : ""}" data-timer="${frac.toFixed(2)}" ` +
+          `d="M${x} ${y - r}A${r} ${r} 0 ${frac > 0.5 ? 1 : 0} 1 ${x + r * Math.sin(a)} ${y - r * Math.cos(a)}"/>`);
+      }
+    }
+    if (role === "leader" && !crashed) out.push(`<circle class="rb-lead-ring" cx="${x}" cy="${y}" r="${NODE_R + 4}"/>`);
+    out.push(`<circle class="rb-body" cx="${x}" cy="${y}" r="${NODE_R}"/>`);
+    if (crashed) out.push(`<path class="rb-cross" d="M${x - 18} ${y - 18}L${x + 18} ${y + 18}M${x + 18} ${y - 18}L${x - 18} ${y + 18}"/>`);
+    out.push(`<text class="rb-in" x="${x}" y="${y - 3}" text-anchor="middle" font-size="16" ` +
+      `font-weight="bold">S${i}</text><text class="rb-in" x="${x}" y="${y + 14}" ` +
+      `text-anchor="middle" font-size="12">term ${s.term}</text>`);
+    out.push(`<text class="rb-t1 rb-label" x="${x}" y="${y + NODE_R + 24}" text-anchor="middle" ` +
+      `font-size="12">${esc(line1)}</text>`);
+    if (line2) out.push(`<text class="rb-t2 rb-label" x="${x}" y="${y + NODE_R + 39}" ` +
+      `text-anchor="middle" font-size="12">${esc(line2)}</text>`);
+    out.push("</g>");
+    const w1 = Math.max(textWidth(line1, 12), textWidth(line2, 12), 2 * NODE_R + 16);
+    return [{x: x - NODE_R - 10, y: y - NODE_R - 10, w: 2 * NODE_R + 20, h: 2 * NODE_R + 20},
+            {x: x - w1 / 2, y: y + NODE_R + 11, w: w1, h: line2 ? 32 : 17}];
+  }
+
+  // Each message its own curved arrow (messages between the same pair fan out), a pill with
+  // its id and kind placed where it overlaps no other label and no server.
+  messages(arrows, out, state, L, obstacles) {
+    const byPair = new Map();
+    const ids = Object.keys(state.msgs).map(Number).sort((a, b) => a - b);
+    for (const id of ids) {
+      const m = state.msgs[id];
+      const key = `${m[0]}>${m[1]}`;
+      if (!byPair.has(key)) byPair.set(key, []);
+      byPair.get(key).push(id);
+    }
+    const placed = new Map();
+    const boxes = obstacles.slice();
+    const order = ids.slice();
+    if (this.selMsg !== null && order.includes(this.selMsg)) {
+      order.splice(order.indexOf(this.selMsg), 1);
+      order.unshift(this.selMsg);
+    }
+    const geo = new Map();
+    for (const [key, list] of byPair) {
+      list.forEach((id, j) => {
+        const m = state.msgs[id];
+        const a = L.pos[m[0]], b = L.pos[m[1]];
+        if (!a || !b) return;
+        geo.set(id, {a, b, lane: j});
+      });
+    }
+    const curve = (g, extra) => {
+      const [x1, y1] = g.a, [x2, y2] = g.b;
+      const dx = x2 - x1, dy = y2 - y1;
+      const d = Math.hypot(dx, dy) || 1;
+      const ux = dx / d, uy = dy / d, nx = -uy, ny = ux;
+      const bend = 16 + 26 * (g.lane + extra);
+      const p0 = [x1 + ux * (NODE_R + 8) + nx * 6, y1 + uy * (NODE_R + 8) + ny * 6];
+      const p2 = [x2 - ux * (NODE_R + 12) + nx * 6, y2 - uy * (NODE_R + 12) + ny * 6];
+      const c = [(p0[0] + p2[0]) / 2 + nx * bend * 2, (p0[1] + p2[1]) / 2 + ny * bend * 2];
+      return {p0, c, p2};
+    };
+    for (const id of order) {
+      const g = geo.get(id);
+      if (!g) continue;
+      const m = state.msgs[id];
+      const [src, dst, type, kind, short, term, sentAt, deliverAt, lost] = m;
+      const text = `#${id} ${short}${lost ? " \u2715" : KIND_MARK[kind] || ""}`;
+      const w = textWidth(text, 12, FONT, this.selMsg === id ? "bold" : "normal") + 12;
+      const h = 18;
+      let base = 0.5;
+      if (deliverAt !== null && deliverAt > sentAt) base = clamp((state.now - sentAt) / (deliverAt - sentAt), 0.2, 0.8);
+      let best = null;
+      search:
+      for (let extra = 0; extra < 6; extra++) {
+        const cv = curve(g, extra);
+        for (const dt of [0, -0.1, 0.1, -0.2, 0.2, -0.3, 0.3, -0.38, 0.38]) {
+          const t = base + dt;
+          if (t < 0.12 || t > 0.88) continue;
+          const [px, py] = bez(cv.p0, cv.c, cv.p2, t);
+          const box = {x: px - w / 2, y: py - h / 2, w, h};
+          if (box.x < 0 || box.x + w > L.W || box.y < 28) continue;
+          if (!boxes.some((o) => overlaps(o, box))) { best = {cv, t, box}; break search; }
+        }
+      }
+      if (!best) {  // nowhere free: the outermost lane, mid-way (may touch another label)
+        const cv = curve(g, 6);
+        const [px, py] = bez(cv.p0, cv.c, cv.p2, base);
+        best = {cv, t: base, box: {x: px - w / 2, y: py - h / 2, w, h}};
+      }
+      boxes.push(best.box);
+      placed.set(id, {...best, w, h, text, kind, lost, type, src, dst, term});
+    }
+    for (const id of ids) {
+      const p = placed.get(id);
+      if (!p) continue;
+      const m = state.msgs[id];
+      const cls = p.lost ? "lost" : KIND_CLASS[p.kind] || "rv";
+      const sel = this.selMsg === id;
+      const tip = `#${id} ${m[9]}` + (p.lost === "crashed" ? ` \u2014 will be lost: S${p.dst} is crashed`
+        : p.lost ? ` \u2014 will be lost: a partition separates S${p.src} and S${p.dst}` : "");
+      const {p0, c, p2} = p.cv;
+      arrows.push(`<path class="rb-arrow rb-k-${cls}${sel ? " rb-msg-sel" : ""}" data-arrow="${id}" ` +
+        `d="M${p0[0]} ${p0[1]}Q${c[0]} ${c[1]} ${p2[0]} ${p2[1]}" marker-end="url(#rb-head-${cls})"/>`);
+      out.push(`<g class="rb-msg rb-k-${cls}${sel ? " rb-msg-sel" : ""}" data-msg="${id}" ` +
+        `data-type="${p.type}" data-src="${p.src}" data-dst="${p.dst}" data-term="${p.term}" ` +
+        `data-kind="${esc(p.kind)}" data-lost="${p.lost || "false"}" data-selected="${sel}" ` +
+        `tabindex="0" role="button" aria-label="${esc(tip + ". Press Enter to deliver, drop or duplicate it.")}">` +
+        `<title>${esc(tip)}</title>` +
+        `<path class="rb-hit" d="M${p0[0]} ${p0[1]}Q${c[0]} ${c[1]} ${p2[0]} ${p2[1]}"/>` +
+        `<g class="rb-pill" data-label-box="${id}" transform="translate(${p.box.x + p.w / 2} ${p.box.y + p.h / 2})">` +
+        `<rect x="${-p.w / 2}" y="${-p.h / 2}" width="${p.w}" height="${p.h}" rx="9"/>` +
+        `<text x="0" y="4.5" text-anchor="middle" font-size="12"${sel ? ' font-weight="bold"' : ""}>` +
+        `${esc(p.text)}</text></g></g>`);
+    }
+    return placed;
+  }
+
+  logGrid(out, state, L) {
+    const ids = Object.keys(state.servers).map(Number).sort((a, b) => a - b);
+    const lengths = ids.map((i) => state.logs[i].length);
+    const longest = Math.max(0, ...lengths);
+    const [start, stop] = logWindow(lengths, L.cols);
+    const x0 = L.logX + 76;
+    const whole = start === 1 && stop >= longest;
+    out.push(`<g data-log-start="${start}" data-log-end="${stop}">`);
+    out.push(`<text class="rb-t1" x="${L.logX}" y="${L.logTop - 26}" font-size="13" font-weight="bold">` +
+      `Logs${whole ? "" : ` (indexes ${start}..${stop} of ${longest}; all in the Tables tab)`}</text>`);
+    out.push(`<text class="rb-t2" x="${L.logX}" y="${L.logTop - 8}" font-size="12">index</text>`);
+    for (let idx = start; idx <= stop; idx++) {
+      out.push(`<text class="rb-t2" x="${x0 + (idx - start) * CELL_W + CELL_W / 2}" y="${L.logTop - 8}" ` +
+        `text-anchor="middle" font-size="12">${idx}</text>`);
+    }
+    const lead = state.leader !== null ? state.servers[state.leader] : null;
+    ids.forEach((i, r) => {
+      const s = state.servers[i];
+      const y = L.logTop + r * L.rowH;
+      const log = state.logs[i];
+      const commit = s.commit;
+      let rowAttrs = `data-log-row="${i}" data-commit-index="${commit}" data-last-index="${log.length}"`;
+      let nxt = null, mat = null;
+      if (lead && i !== state.leader && lead.next[i] !== undefined) {
+        nxt = lead.next[i]; mat = lead.match[i];
+        rowAttrs += ` data-next-index="${nxt}" data-match-index="${mat}"`;
+      }
+      out.push(`<g ${rowAttrs}${s.crashed ? ' opacity="0.6"' : ""}>`);
+      out.push(`<text class="rb-t1" x="${L.logX}" y="${y + 16}" font-size="14" font-weight="bold">` +
+        `S${i}${i === state.leader ? " \u2605" : ""}</text><text class="rb-t2" x="${L.logX}" ` +
+        `y="${y + 32}" font-size="12">commit ${commit}</text>`);
+      for (let idx = start; idx <= Math.min(stop, log.length); idx++) {
+        const [term, cmd] = log[idx - 1];
+        const cx = x0 + (idx - start) * CELL_W;
+        const committed = idx <= commit;
+        const shown = elide(cmd, CMD_MAX);
+        const tip = `S${i} index ${idx}, term ${term}: ${cmd}${committed ? " (committed)" : " (not committed)"}`;
+        out.push(`<g class="rb-cell ${committed ? "rb-committed" : "rb-pending"} rb-term-${(term - 1) % 8}" ` +
+          `data-log-node="${i}" data-index="${idx}" data-entry-term="${term}" data-committed="${committed}">` +
+          `<title>${esc(tip)}</title>` +
+          `<rect x="${cx + 2}" y="${y}" width="${CELL_W - 4}" height="${CELL_H}" rx="4"/>` +
+          `<text class="rb-cell-term" x="${cx + 7}" y="${y + 15}" font-size="12" font-weight="bold">term ${term}</text>` +
+          `<text class="rb-cell-cmd" x="${cx + 7}" y="${y + 32}" font-size="12" font-family="${esc(MONO)}">${esc(shown)}</text></g>`);
+      }
+      if (log.length > stop) {
+        out.push(`<text class="rb-t2" data-more="${log.length - stop}" x="${x0 + (stop - start + 1) * CELL_W + 4}" ` +
+          `y="${y + 24}" font-size="12">+${log.length - stop}</text>`);
+      }
+      if (commit > 0 && start - 1 <= commit && commit <= stop) {
+        const mx = x0 + (commit - start + 1) * CELL_W;
+        out.push(`<line class="rb-commit-bar" data-commit-marker="${commit}" x1="${mx}" y1="${y - 3}" ` +
+          `x2="${mx}" y2="${y + CELL_H + 3}"/>`);
+      }
+      if (nxt !== null && start <= nxt && nxt <= stop + 1) {
+        const nx0 = x0 + (nxt - start) * CELL_W + 12;
+        out.push(`<text class="rb-t2" data-next-marker="${nxt}" x="${nx0}" y="${y + CELL_H + 13}" font-size="11">` +
+          `\u25b2 next<title>leader S${state.leader}: next index for S${i} is ${nxt}</title></text>`);
+      }
+      if (mat !== null && mat >= start && mat <= stop) {
+        const mx0 = x0 + (mat - start) * CELL_W + CELL_W - 40;
+        out.push(`<text class="rb-t2" data-match-marker="${mat}" x="${mx0}" y="${y + CELL_H + 13}" font-size="11">` +
+          `match<title>leader S${state.leader}: match index for S${i} is ${mat}</title></text>`);
+      }
+      out.push("</g>");
+    });
+    out.push("</g>");
+  }
+
+  legend(out, L) {
+    const y = L.H - 30;
+    const items = [["rv", "RequestVote (dotted)"], ["yes", "vote yes \u2713"], ["no", "vote no \u2717"],
+                   ["ae", "AppendEntries (dashed)"], ["ok", "append ok \u2713"],
+                   ["fail", "append failed \u2717"], ["lost", "will be lost \u2715"]];
+    out.push(`<g data-legend="true" font-size="12">`);
+    let x = 8, row = 0;
+    for (const [cls, text] of items) {
+      const w = 30 + textWidth(text, 12) + 14;
+      if (x + w > L.W) { x = 8; row++; }
+      const yy = y + row * 16;
+      out.push(`<g class="rb-k-${cls}"><line class="rb-arrow" x1="${x}" y1="${yy - 4}" x2="${x + 24}" y2="${yy - 4}"/>` +
+        `<text class="rb-t2" x="${x + 30}" y="${yy}">${text}</text></g>`);
+      x += w;
+    }
+    out.push("</g>");
+    if (row > 0 && this.svg !== undefined) { /* the height reserved covers two rows */ }
+  }
+
+  // -------------------------------------------------------------- motion
+  // Messages travel along their arrows only while time runs (Play, Run N) or when one is
+  // delivered; frames are requested only while something moves.
+  startMotion(animate, prev, diff, state, placed) {
+    const view = this.store.view || {};
+    const now = performance.now();
+    const timeRan = prev && state.now !== prev.now;
+    const dur = clamp(view.frame_ms || 300, 150, 600);
+    const anims = [];
+    if (animate && prev && diff) {
+      for (const [id, p] of placed) {
+        const was = this.shownT.get(id);
+        const isNew = !(id in prev.msgs);
+        if (isNew && (timeRan || view.playing)) anims.push({id, from: 0.02, to: p.t, dur, start: now});
+        else if (isNew) anims.push({id, from: 0.02, to: p.t, dur: 250, start: now});
+        else if (was !== undefined && Math.abs(was - p.t) > 0.01 && (timeRan || view.playing)) {
+          anims.push({id, from: was, to: p.t, dur, start: now});
+        }
+      }
+      // Messages that left: delivered ones finish their trip, dropped ones fade where they were.
+      const delivered = new Set(state.events > prev.events ? (diff.delivered || []) : []);
+      for (const [key, m] of Object.entries(prev.msgs)) {
+        if (key in state.msgs) continue;
+        const id = Number(key);
+        const old = this.lastPlaced && this.lastPlaced.get(id);
+        if (!old) continue;
+        const arrived = delivered.has(id) || (m[7] !== null && m[7] <= state.now) ||
+          this.lastAction === "Deliver" || this.lastAction === "Deliver all" || timeRan;
+        anims.push({id, ghost: old, from: this.shownT.get(id) ?? old.t, to: arrived ? 1 : null,
+                    dur: arrived ? dur : 300, start: now});
+      }
+    }
+    this.lastAction = null;
+    this.lastPlaced = placed;
+    this.shownT = new Map([...placed].map(([id, p]) => [id, p.t]));
+    this.anims = anims.map((a) => this.prepare(a)).filter(Boolean);
+    if (this.anims.length) {
+      for (const a of this.anims) this.place(a, 0);
+      this.schedule();
+    } else if (this.raf !== null) {
+      cancelAnimationFrame(this.raf);
+      this.raf = null;
+      this.root.dataset.animating = "false";
+    }
+  }
+
+  prepare(a) {
+    if (a.ghost) {
+      const p = a.ghost;
+      const g = document.createElementNS(SVGNS, "g");
+      g.setAttribute("class", `rb-pill rb-ghost rb-msg rb-k-${p.lost ? "lost" : KIND_CLASS[p.kind] || "rv"}`);
+      g.setAttribute("aria-hidden", "true");
+      g.innerHTML = `<rect x="${-p.w / 2}" y="${-p.h / 2}" width="${p.w}" height="${p.h}" rx="9"/>` +
+        `<text x="0" y="4.5" text-anchor="middle" font-size="12">${esc(p.text)}</text>`;
+      this.svg.appendChild(g);
+      return {...a, el: g, cv: p.cv};
+    }
+    const el = this.svg.querySelector(`[data-label-box="${a.id}"]`);
+    const p = this.placed.get(a.id);
+    if (!el || !p) return null;
+    return {...a, el, cv: p.cv, rest: p};
+  }
+
+  place(a, k) {
+    const e = k * k * (3 - 2 * k);  // smoothstep
+    if (a.to === null) {  // dropped: fade out where it was
+      const [x, y] = bez(a.cv.p0, a.cv.c, a.cv.p2, a.from);
+      a.el.setAttribute("transform", `translate(${x} ${y})`);
+      a.el.setAttribute("opacity", String(1 - e));
+      return;
+    }
+    const t = a.from + (a.to - a.from) * e;
+    const [x, y] = bez(a.cv.p0, a.cv.c, a.cv.p2, t);
+    a.el.setAttribute("transform", `translate(${x} ${y})`);
+    if (a.ghost && k > 0.85) a.el.setAttribute("opacity", String((1 - k) / 0.15));
+    this.shownT.set(a.id, t);
+  }
+
+  schedule() {
+    if (this.raf !== null) return;
+    this.root.dataset.animating = "true";
+    this.raf = requestAnimationFrame((ts) => this.frame(ts));
+  }
+
+  frame() {
+    this.raf = null;
+    this.frames += 1;
+    this.root.dataset.frames = String(this.frames);
+    const now = performance.now();
+    const left = [];
+    for (const a of this.anims) {
+      const k = clamp((now - a.start) / a.dur, 0, 1);
+      this.place(a, k);
+      if (k < 1) left.push(a);
+      else if (a.ghost) a.el.remove();
+      else if (a.rest) {  // exactly at rest where the label placement put it
+        a.el.setAttribute("transform", `translate(${a.rest.box.x + a.rest.w / 2} ${a.rest.box.y + a.rest.h / 2})`);
+        this.shownT.set(a.id, a.rest.t);
+      }
+    }
+    this.anims = left;
+    if (left.length) this.schedule();
+    else this.root.dataset.animating = "false";
+  }
+
+  // -------------------------------------------------------------- clicks, keys, popover
+  click(e) {
+    const t = e.target;
+    const btn = t.closest && t.closest("button[data-action]");
+    if (btn) { this.button(btn); return; }
+    const node = t.closest && t.closest("[data-node]");
+    if (node && this.svg && this.svg.contains(node)) { this.openServer(Number(node.dataset.node), node); return; }
+    const msg = t.closest && t.closest("[data-msg]");
+    if (msg && this.svg && this.svg.contains(msg)) { this.openMessage(Number(msg.dataset.msg), msg); return; }
+    if (!this.pop.contains(t)) this.closePop();
+  }
+
+  button(btn) {
+    const a = btn.dataset.action;
+    const node = btn.dataset.node ? Number(btn.dataset.node) : undefined;
+    const msg = btn.dataset.msg ? Number(btn.dataset.msg) : undefined;
+    if (a === "group") {
+      const g = Number(btn.dataset.group);
+      if (!this.pending) {
+        this.pending = {};
+        for (const i of Object.keys(this.store.state.servers)) this.pending[i] = 1;
+      }
+      this.pending[node] = g;
+      this.closePop();
+      this.showBar();
+      return;
+    }
+    if (a === "apply-partition") {
+      const groups = {};
+      for (const [i, g] of Object.entries(this.pending || {})) (groups[g] = groups[g] || []).push(Number(i));
+      const list = Object.keys(groups).sort().map((g) => groups[g].sort((x, y) => x - y));
+      this.pending = null;
+      this.bar.hidden = true;
+      this.send({kind: "partition", groups: list});
+      return;
+    }
+    if (a === "cancel-partition") { this.pending = null; this.bar.hidden = true; return; }
+    if (a === "details") {
+      this.closePop();
+      this.send({kind: "select", node});
+      return;
+    }
+    const extra = {};
+    if (node !== undefined) extra.node = node;
+    if (msg !== undefined) extra.msg = msg;
+    this.lastAction = a;
+    this.act(a, extra);
+  }
+
+  showBar() {
+    const groups = {};
+    for (const [i, g] of Object.entries(this.pending)) (groups[g] = groups[g] || []).push("S" + i);
+    const text = Object.keys(groups).sort().map((g) => `group ${g}: ${groups[g].join(" ")}`).join("  |  ");
+    this.bar.innerHTML = `<span>New partition \u2014 ${esc(text)}</span>` +
+      `<button type="button" data-action="apply-partition">Apply partition</button>` +
+      `<button type="button" data-action="cancel-partition">Cancel</button>`;
+    this.bar.hidden = false;
+  }
+
+  popAt(anchor, html, label) {
+    this.pop.innerHTML = html;
+    this.pop.setAttribute("aria-label", label);
+    this.pop.hidden = false;
+    const r = anchor.getBoundingClientRect();
+    const host = this.root.getBoundingClientRect();
+    let left = r.right - host.left + 8;
+    if (left + 260 > host.width) left = Math.max(0, r.left - host.left - 268);
+    this.pop.style.left = `${left}px`;
+    this.pop.style.top = `${Math.max(0, r.top - host.top)}px`;
+    const first = this.pop.querySelector("button");
+    if (first) first.focus();
+  }
+
+  closePop() { this.pop.hidden = true; this.popFor = null; }
+
+  openServer(i, anchor) {
+    const s = this.store.state.servers[i];
+    this.selNode = i;
+    this.svg.querySelectorAll("[data-node]").forEach((g) => g.dataset.selected = String(Number(g.dataset.node) === i));
+    this.send({kind: "select", node: i});
+    const b = (action, text, title, extra = "") =>
+      `<button type="button" data-action="${action}" data-node="${i}" title="${esc(title)}"${extra}>${esc(text)}</button>`;
+    const running = !s.crashed;
+    const groups = [1, 2, 3].map((g) => b("group", `Group ${g}`, `put S${i} in group ${g} of a new partition`, ` data-group="${g}"`)).join("");
+    this.popFor = ["node", i];
+    this.popAt(anchor,
+      `<div class="rb-pop-title">S${i} \u00b7 ${s.crashed ? "crashed" : s.role} \u00b7 term ${s.term}</div>` +
+      `<div class="rb-pop-row">` +
+      (running && s.role !== "leader" ? b("Timeout", "Timeout", `c.timeout(${i}): its election timer fires now`) : "") +
+      (running ? b("Crash", "Crash", `c.crash(${i})`) : b("Restart", "Restart", `c.restart(${i})`)) +
+      b("Propose", `Propose to S${i}`, `c.propose(command of the client form, node=${i})`) +
+      b("details", "Figure 2 state", `show S${i}'s state below the picture`) + `</div>` +
+      `<div class="rb-pop-sub">Partition: ${groups}</div>`, `Actions of S${i}`);
+  }
+
+  openMessage(id, anchor) {
+    const m = this.store.state.msgs[id];
+    if (!m) return;
+    this.selMsg = id;
+    this.svg.querySelectorAll("[data-msg]").forEach((g) => g.dataset.selected = String(Number(g.dataset.msg) === id));
+    this.send({kind: "select", msg: id});
+    const b = (action, title) =>
+      `<button type="button" data-action="${action}" data-msg="${id}" title="${esc(title)}">${action}</button>`;
+    this.popFor = ["msg", id];
+    this.popAt(anchor,
+      `<div class="rb-pop-title">#${id} ${esc(m[9])}</div><div class="rb-pop-row">` +
+      b("Deliver", `c.deliver(${id})`) + b("Drop", `c.drop(${id}): the network loses it`) +
+      b("Duplicate", `c.duplicate(${id}): the network copies it`) + `</div>`, `Actions of message #${id}`);
+  }
+
+  key(e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (e.key === "Escape") { this.closePop(); this.root.focus(); e.preventDefault(); return; }
+    if (t.tagName === "BUTTON" || t.tagName === "INPUT") return;
+    if (e.key === "Enter" || (e.key === " " && t !== this.root)) {
+      const node = t.closest("[data-node]"), msg = t.closest("[data-msg]");
+      if (node) { this.openServer(Number(node.dataset.node), node); e.preventDefault(); return; }
+      if (msg) { this.openMessage(Number(msg.dataset.msg), msg); e.preventDefault(); return; }
+    }
+    if (e.key === "[" || e.key === "]") {
+      this.send({kind: "history", delta: e.key === "[" ? -1 : 1});
+      e.preventDefault();
+      return;
+    }
+    const hit = KEYS.find(([k]) => k === e.key.toLowerCase());
+    if (hit || e.key === " ") {
+      const action = hit ? hit[1] : "Play";
+      const extra = {};
+      if (["Deliver", "Drop", "Duplicate"].includes(action)) {
+        if (this.selMsg === null) return;
+        extra.msg = this.selMsg;
+      }
+      this.lastAction = action;
+      this.act(action, extra);
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  }
+}
+
+export default {
+  initialize({model}) {
+    const st = storeOf(model);
+    const onMsg = (msg) => {
+      if (!msg || typeof msg !== "object") return;
+      if (msg.kind === "full") {
+        st.last = st.state;
+        st.state = msg.state;
+        st.view = msg.view;
+        st.rev = msg.rev;
+      } else if (msg.kind === "patch") {
+        if (!st.state || msg.base !== st.rev) { model.send({kind: "hello"}); return; }
+        st.last = st.state;
+        st.state = applyDiff(st.state, msg.diff);
+        st.rev = msg.rev;
+        if (msg.view) st.view = Object.assign({}, st.view, msg.view);
+      } else return;
+      for (const fn of st.listeners) fn(msg);
+    };
+    model.on("msg:custom", onMsg);
+    model.send({kind: "hello"});
+    return () => { model.off("msg:custom", onMsg); stores.delete(model.get("uid")); };
+  },
+  render({model, el}) {
+    const st = storeOf(model);
+    if (!st.state) model.send({kind: "hello"});
+    const view = new PictureView(model, el, st);
+    return () => view.destroy();
+  },
+};
