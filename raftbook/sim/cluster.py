@@ -24,7 +24,7 @@ from . import validate
 from .history import (CHECKPOINT_EVERY, CHECKPOINT_TICKS, NETWORK_ACTIONS, Event, Reason,  # noqa: F401
                       Recorder, Snapshot, events_frame)
 from .manual import ManualEvents
-from .network import Envelope, Network
+from .network import Envelope, Network, pack_rng_state, unpack_rng_state
 from .proposals import (Proposal, check_proposal, proposal_result, proposal_status,
                         proposal_target)
 from .runloop import rerun_until, run_summary, run_ticks, run_until_summary
@@ -301,7 +301,7 @@ class Cluster(ManualEvents):
 
     def _capture(self) -> tuple:
         """The whole state (history aside) as data; its first item is the time."""
-        return (self.now, self._net.export(), {i: n._export() for i, n in self.nodes.items()},
+        return (self.now, self._net.export(), {i: _packed(n._export()) for i, n in self.nodes.items()},
                 len(self.proposals), None if self._monitor is None else self._monitor._export(),
                 len(self.history))
 
@@ -309,7 +309,7 @@ class Cluster(ManualEvents):
         self.now, net, nodes, nprop, mon, nhist = s
         self._net.load(net)
         for i, st in nodes.items():
-            self.nodes[i]._import(st)
+            self.nodes[i]._import(_unpacked(st))
         del self.proposals[nprop:]
         if self._monitor is not None:
             self._monitor._import(mon)
@@ -406,3 +406,17 @@ class Cluster(ManualEvents):
     def _repr_html_(self):
         from ..ui.view import render_html
         return render_html(self)
+
+
+def _packed(state: tuple) -> tuple:
+    """A node's exported state with its random generator's state (its last item) packed small."""
+    rng = state[-1] if state else None
+    if type(rng) is tuple and rng[:1] == (3,):
+        return state[:-1] + (pack_rng_state(rng),)
+    return state
+
+
+def _unpacked(state: tuple) -> tuple:
+    if state and type(state[-1]) is bytes:
+        return state[:-1] + (unpack_rng_state(state[-1]),)
+    return state
