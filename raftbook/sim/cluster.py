@@ -315,6 +315,13 @@ class Cluster(ManualEvents):
             self._monitor._import(mon)
         del self.history[nhist:]
 
+    def _shadow(self) -> "Cluster":
+        """A fresh cluster like this one that keeps every record (to rebuild folded events)."""
+        shadow = Cluster(self.n, self.seed, self.config, self.handlers or None,
+                         record_reasons=True, monitor=self._monitor is not None)
+        shadow._rec.window = None
+        return shadow
+
     @property
     def _replaying(self) -> bool:  # True while events are carried out again (undo, replicas)
         return self._rec.replaying
@@ -350,12 +357,14 @@ class Cluster(ManualEvents):
 
     def undo(self) -> None:
         """Revert the last event."""
+        self._rec.check_idle("c.undo()")
         if not self.history:
             raise InvalidState("there is nothing to undo: the history is empty")
         self._rec.rewind(self, len(self.history) - 1)
 
     def goto(self, seq: int) -> None:
         """Go back to the state just before event ``seq`` (0 = the start); later events are dropped."""
+        self._rec.check_idle("c.goto()")
         if not _is_int(seq) or not 0 <= seq <= len(self.history):
             raise InvalidArgument(f"seq must be between 0 and {len(self.history)} (the number of "
                                   f"events so far); got {seq!r}")

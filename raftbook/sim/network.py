@@ -65,7 +65,7 @@ class Network:
     """
 
     __slots__ = ("flight", "next_id", "crashed", "groups", "group_of", "rng", "_randbelow",
-                 "due", "counts", "_lo", "_width", "_drop_rate", "_dup_rate", "_base", "_gone")
+                 "due", "counts", "_lo", "_width", "_drop_rate", "_dup_rate", "_base", "_gone", "_below")
 
     def __init__(self, rng):
         self.flight: dict[int, Envelope] = {}
@@ -86,6 +86,7 @@ class Network:
         # so checkpoints share them and store only the change.
         self._base = None
         self._gone: set = set()
+        self._below = 0  # ids below this were in the base export: only they need noting when gone
 
     # ------------------------------------------------------------------ reachability
     def can_reach(self, src: int, dst: int) -> bool:
@@ -135,7 +136,8 @@ class Network:
     def take(self, env: Envelope) -> str | None:
         """Take a message out of flight to deliver it: None if it arrives, else how it is lost."""
         del self.flight[env.id]
-        self._gone.add(env.id)
+        if env.id < self._below:
+            self._gone.add(env.id)
         msg = env.msg
         if msg.dst in self.crashed:
             return LOST_CRASH
@@ -143,7 +145,8 @@ class Network:
 
     def drop(self, msg_id: int) -> Envelope:
         """The network loses one message in flight."""
-        self._gone.add(msg_id)
+        if msg_id < self._below:
+            self._gone.add(msg_id)
         return self.flight.pop(msg_id)
 
     # ------------------------------------------------------------------ automatic runs
@@ -177,7 +180,7 @@ class Network:
             late = [Envelope(e.id, e.msg, e.sent_at) for e in late]
             for e in late:
                 flight[e.id] = e
-            self._gone.update(e.id for e in late)
+            self._gone.update(e.id for e in late if e.id < self._below)
         self._schedule(late, now)
 
     def end_run(self) -> dict:
@@ -203,14 +206,15 @@ class Network:
         # Crashes and partitions never change during a run; can_reach, inlined (the hot path).
         crashed, group_of = self.crashed, self.group_of
         delivered = dropped = duplicated = lost = 0
-        gone_add = self._gone.add
+        gone_add, below = self._gone.add, self._below
         while due and due[0][0] <= now:
             at, mid = pop(due)
             env = flight.get(mid)
             if env is None or env.deliver_at != at:
                 continue  # delivered, dropped or rescheduled since it was queued
             del flight[mid]
-            gone_add(mid)
+            if mid < below:
+                gone_add(mid)
             if drop_rate and rnd() < drop_rate:
                 note(now, DROPPED, env)
                 dropped += 1
@@ -259,10 +263,10 @@ class Network:
             replaced = tuple(flight[i] for i in sorted(gone) if i in flight and i < base_next)
             if len(gone) + len(added) < max(16, len(flight)):
                 out = (depth + 1, base, frozenset(gone), replaced + tuple(added), self.next_id)
-                self._base, self._gone = out, set()
+                self._base, self._gone, self._below = out, set(), self.next_id
                 return out
         out = (0, None, frozenset(), tuple(flight.values()), self.next_id)
-        self._base, self._gone = out, set()
+        self._base, self._gone, self._below = out, set(), self.next_id
         return out
 
     @staticmethod
@@ -283,7 +287,7 @@ class Network:
     def load(self, state: tuple) -> None:
         self.next_id, flight, crashed, groups, rng_state = state
         self.flight = self._flight_of(flight)
-        self._base, self._gone = flight, set()
+        self._base, self._gone, self._below = flight, set(), flight[4]
         self.crashed = set(crashed)
         if groups is None:
             self.heal()
