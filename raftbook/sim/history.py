@@ -25,6 +25,9 @@ CHECKPOINT_TICKS = 400
 #: kept up to about this many; older events keep their summary and stats and give their
 #: records back on demand by replaying from the checkpoint before them (see FoldedEvent).
 RECENT_RECORDS = 50_000
+#: At most about this many checkpoints: beyond it every other one in the older half
+#: goes (undo uses the newest; going far back replays a little more).
+MAX_CHECKPOINTS = 200
 
 _owner_tokens = itertools.count(1)
 
@@ -133,7 +136,8 @@ class Recorder:
     """
 
     __slots__ = ("events", "checkpoints", "replaying", "keep_reasons", "sent", "reasons", "notes",
-                 "busy", "window", "truncated", "token", "_full", "_full_count", "_regen")
+                 "busy", "window", "truncated", "token", "_full", "_full_count", "_regen",
+                 "_interned")
 
     def __init__(self, keep_reasons: bool):
         self.events: list[Event] = []
@@ -148,6 +152,7 @@ class Recorder:
         self._full: deque = deque()  # (seq, records, event) of events still holding records
         self._full_count = 0
         self._regen = None  # seq -> (reasons, network) of the last segment rebuilt
+        self._interned: dict = {}  # equal small args and stats dicts share one object
 
     def check_idle(self, what: str) -> None:
         """InvalidState if an event is being carried out (a run_until predicate calling back)."""
@@ -172,6 +177,8 @@ class Recorder:
             last = next(reversed(checkpoints))
             if seq - last >= CHECKPOINT_EVERY or cluster.now - checkpoints[last][0] >= CHECKPOINT_TICKS:
                 checkpoints[seq] = cluster._capture()
+                if len(checkpoints) > MAX_CHECKPOINTS:
+                    self._thin()
         self.sent = []
         self.reasons = [] if self.keep_reasons else None
         self.notes = [] if self.keep_reasons else None
@@ -191,8 +198,8 @@ class Recorder:
             raise
         finally:
             self.busy = None
-        ev = Event(seq, time, kind, args, summary, tuple(self.sent), tuple(self.reasons or ()),
-                   stats, tuple(self.notes or ()))
+        ev = Event(seq, time, kind, self._intern(args), summary, tuple(self.sent),
+                   tuple(self.reasons or ()), self._intern(stats), tuple(self.notes or ()))
         self.sent = self.reasons = self.notes = None
         if self.truncated:
             self.truncated = False
@@ -201,6 +208,30 @@ class Recorder:
         if self.window is not None and type(ev) is Event:
             self._keep(cluster, ev)
         return ev
+
+    def _intern(self, d):
+        """One shared dict for equal args or stats of plain numbers (runs repeat them a lot)."""
+        if type(d) is not dict or len(d) > 8:
+            return d
+        try:
+            key = tuple((k, tuple(v) if type(v) is list else v) for k, v in d.items())
+            hash(key)
+        except TypeError:
+            return d
+        interned = self._interned
+        got = interned.get(key)
+        if got is not None and got == d:
+            return got
+        if len(interned) >= 4096:
+            interned.clear()
+        interned[key] = d
+        return d
+
+    def _thin(self) -> None:
+        """Drop every other checkpoint of the older half (never the first)."""
+        keys = list(self.checkpoints)
+        for k in keys[1:len(keys) // 2:2]:
+            del self.checkpoints[k]
 
     def _keep(self, cluster, ev: Event) -> None:
         """Count ``ev``'s records among the recent ones; fold the oldest beyond the window."""
@@ -265,7 +296,7 @@ class Recorder:
             new = shadow.history[-1]
             out[k] = (new.reasons, new.network)
             total += len(new.reasons) + len(new.network)
-        if self.window is None or total <= self.window:
+        if total <= RECENT_RECORDS:  # keep the segment for the next reads, unless it is huge
             self._regen = out
         return out[seq]
 
