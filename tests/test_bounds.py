@@ -199,3 +199,87 @@ def test_a_predicate_that_changes_the_cluster_is_refused(change):
     assert c.fingerprint() == before and len(c.history) == n
     c.tick()
     assert len(c.history) == n + 1
+
+
+# ---------------------------------------------------------------------- tampering, limits
+@pytest.fixture
+def elected():
+    c = rb.Cluster(3, seed=0)
+    c.run_until(lambda c: c.leader is not None, 1000)
+    c.propose(("set", "a", 1))
+    c.run(30)
+    rb.check_safety(c)
+    return c
+
+
+def test_a_second_leader_set_by_hand_is_noticed(elected):
+    c = elected
+    other = next(i for i in c.nodes if i != c.leader)
+    c.nodes[other].current_term = c.nodes[c.leader].current_term
+    c.nodes[other].role = rb.Role.LEADER
+    assert c.tampered()
+    with pytest.raises(rb.SafetyViolation) as err:
+        rb.check_safety(c)
+    assert err.value.property == "election_safety"
+
+
+def test_kv_and_log_edits_are_noticed_by_the_full_check(elected):
+    c = elected
+    n = c.nodes[c.leader]
+    n.kv["a"] = 99
+    assert c.tampered()
+    with pytest.raises(rb.SafetyViolation, match="key-value state"):
+        rb.check_safety(c)
+    n.kv["a"] = 1
+    rb.check_safety(c, full=True)
+    n.commit_index = n.log.last_index + 5
+    with pytest.raises(rb.SafetyViolation, match="commit_index"):
+        rb.check_safety(c)
+
+
+def test_untouched_clusters_are_not_tampered(elected):
+    c = elected
+    assert not c.tampered()
+    c.undo()
+    assert not c.tampered()
+    c.restore(c.snapshot())
+    assert not c.tampered()
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.run(2**63),
+    lambda c: c.run_until(lambda c: False, 2**63),
+    lambda c: c.run(10, latency=(1, 10**100)),
+    lambda c: c.run(10**5000),
+    lambda c: c.run(5, drop_rate=float("nan")),
+    lambda c: c.can_reach(99, 100),
+    lambda c: c.crash(True),
+    lambda c: c.goto(10**5000),
+    lambda c: rb.campaign(2**63),
+    lambda c: rb.campaign(b"1"),
+    lambda c: rb.campaign(3, steps=2**63),
+    lambda c: rb.campaign(3, workers=10**9),
+])
+def test_absurd_sizes_are_refused_and_change_nothing(elected, call):
+    c = elected
+    before, n = c.fingerprint(), len(c.history)
+    with pytest.raises(rb.RaftbookError) as err:
+        call(c)
+    assert len(str(err.value)) < 400
+    assert c.fingerprint() == before and len(c.history) == n
+
+
+def test_numpy_integers_from_raftbooks_own_frames_are_accepted(elected):
+    c = elected
+    import numpy as np
+    leader = c.leader
+    c.crash(np.int64(leader))
+    c.undo()
+    c.crash(np.int64(leader))
+    c.crash(c.events().node.dropna().iloc[-1] % 3 + 1)  # a numpy integer from the events frame
+    assert len(c.crashed) == 2
+    c.undo()
+    c.restart(np.int32(leader))
+    c.run(np.int64(5), latency=(np.int64(1), np.int16(3)))
+    assert c.history[-1].args["ticks"] == 5 and type(c.history[-1].args["ticks"]) is int
+    c.goto(np.int64(len(c.history) - 1))

@@ -42,6 +42,7 @@ class Cluster(ManualEvents):
     def __init__(self, n: int = 5, seed: int = 0, config=None, handlers=None, *,
                  record_reasons: bool = True, monitor: bool = True):
         config = validate.check_cluster_args(n, seed, config, handlers)
+        n, seed = validate.whole(n), validate.whole(seed)
         self.n = n
         self.seed = seed
         self.config = config
@@ -63,6 +64,7 @@ class Cluster(ManualEvents):
         self._monitor = SafetyMonitor(self) if monitor else None
         self.initial: dict | None = None  # node states set by from_state (kept in traces)
         self._rec.checkpoints = {0: self._capture()}
+        self._rec.stamp = self._stamp()
 
     @classmethod
     def from_state(cls, nodes: dict, n: int | None = None, seed: int = 0, config=None,
@@ -94,6 +96,7 @@ class Cluster(ManualEvents):
         if c._monitor is not None:
             c._monitor = SafetyMonitor(c)
         c._rec.checkpoints = {0: c._capture()}
+        c._rec.stamp = c._stamp()
         return c
 
     # ------------------------------------------------------------------ reading
@@ -164,9 +167,23 @@ class Cluster(ManualEvents):
         from ..explain.narrate import explain  # explain is a layer above the simulator
         return explain(self, node=node, kind=kind, start=start, end=end)
 
+    def _stamp(self) -> tuple:
+        """A cheap summary of every server's state, to notice changes made outside events."""
+        return tuple((n.role, n.current_term, n.voted_for, n.commit_index, n.last_applied,
+                      n.log.last_index, n.log.last_term, id(n.log), id(n.kv), _kv_hash(n.kv),
+                      n.leader_id) for n in self.nodes.values())
+
+    def tampered(self) -> bool:
+        """Was a server's state changed since the last event by something other than an event?
+
+        (``c.nodes[2].role = rb.Role.LEADER``, say.) :func:`raftbook.check_safety` then
+        checks the whole state, since the safety monitor never saw the change.
+        """
+        return self._rec.stamp != self._stamp()
+
     def can_reach(self, src: int, dst: int) -> bool:
         """Would a message from src to dst be delivered now (no partition, dst running)?"""
-        return self._net.can_reach(src, dst)
+        return self._net.can_reach(self.check_node(src), self.check_node(dst))
 
     # ------------------------------------------------------------------ validation
     def check_node(self, i) -> int:
@@ -267,7 +284,7 @@ class Cluster(ManualEvents):
     def run(self, ticks: int, *, latency=(1, 3), drop_rate: float = 0.0,
             duplicate_rate: float = 0.0, **unknown) -> Event:
         """Advance ``ticks`` ticks automatically, with seeded random latency, loss and duplication."""
-        validate.check_count("ticks", ticks)
+        ticks = validate.check_count("ticks", ticks)
         validate.check_network_names(unknown)
         options = validate.check_network(latency, drop_rate, duplicate_rate)
 
@@ -280,7 +297,7 @@ class Cluster(ManualEvents):
                   duplicate_rate: float = 0.0, **unknown) -> bool:
         """Run until ``predicate(cluster)`` is true (checked after each tick) or ``max_ticks`` pass."""
         checked = validate.checked_predicate(predicate)
-        validate.check_count("max_ticks", max_ticks)
+        max_ticks = validate.check_count("max_ticks", max_ticks)
         validate.check_network_names(unknown)
         options = validate.check_network(latency, drop_rate, duplicate_rate)
         # The replayable form records how many ticks actually ran (a function is not data);
@@ -314,6 +331,7 @@ class Cluster(ManualEvents):
         if self._monitor is not None:
             self._monitor._import(mon)
         del self.history[nhist:]
+        self._rec.stamp = self._stamp()
 
     def _shadow(self) -> "Cluster":
         """A fresh cluster like this one that keeps every record (to rebuild folded events)."""
@@ -349,7 +367,14 @@ class Cluster(ManualEvents):
                      duplicate_rate=args["duplicate_rate"])
         elif kind == "run_until":
             options = validate.check_network(args["latency"], args["drop_rate"], args["duplicate_rate"])
-            self._record("run_until", dict(args), lambda: rerun_until(self, args, options))
+            max_ticks = validate.check_count("max_ticks", args["max_ticks"])
+            ticks = validate.check_count("ticks", args["ticks"])
+            if ticks > max_ticks or not isinstance(args["reached"], bool):
+                raise InvalidArgument(f"a recorded run_until ran {validate.show(ticks)} ticks of at "
+                                      f"most {validate.show(max_ticks)} and reached "
+                                      f"{validate.show(args['reached'])}: not a run it could have made")
+            args = {"max_ticks": max_ticks, **options, "ticks": ticks, "reached": args["reached"]}
+            self._record("run_until", args, lambda: rerun_until(self, args, options))
         else:
             raise InvalidArgument(f"unknown event kind {kind!r}")
 
@@ -365,10 +390,11 @@ class Cluster(ManualEvents):
     def goto(self, seq: int) -> None:
         """Go back to the state just before event ``seq`` (0 = the start); later events are dropped."""
         self._rec.check_idle("c.goto()")
-        if not _is_int(seq) or not 0 <= seq <= len(self.history):
+        k = validate.whole(seq)
+        if k is None or not 0 <= k <= len(self.history):
             raise InvalidArgument(f"seq must be between 0 and {len(self.history)} (the number of "
-                                  f"events so far); got {seq!r}")
-        self._rec.rewind(self, seq)
+                                  f"events so far); got {validate.show(seq)}")
+        self._rec.rewind(self, k)
 
     def snapshot(self) -> Snapshot:
         """Save the whole state, history included, for :meth:`restore`."""
@@ -388,14 +414,19 @@ class Cluster(ManualEvents):
         _trace.save_trace(self, path)
 
     @classmethod
-    def load_trace(cls, path, handlers=None) -> "Cluster":
-        """Replay a trace file to the identical state and history."""
-        return _trace.load_trace(path, cls, handlers=handlers)
+    def load_trace(cls, path, handlers=None, *, require_final: bool = True) -> "Cluster":
+        """Replay a trace file to the identical state and history.
+
+        A trace file may come from anyone: it is plain JSON checked against the limits
+        in :mod:`raftbook.sim.trace` before any work, and must end with the fingerprint
+        of the state it recorded (``require_final=False`` replays one without, unchecked).
+        """
+        return _trace.load_trace(path, cls, handlers=handlers, require_final=require_final)
 
     @classmethod
-    def from_trace(cls, data: dict, handlers=None) -> "Cluster":
-        """Replay trace data (as :meth:`trace` returns it)."""
-        return _trace.trace_to_cluster(data, cls, handlers=handlers)
+    def from_trace(cls, data: dict, handlers=None, *, require_final: bool = False) -> "Cluster":
+        """Replay trace data (as :meth:`trace` returns it); checked like a file, "final" optional."""
+        return _trace.trace_to_cluster(data, cls, handlers=handlers, require_final=require_final)
 
     def fingerprint(self) -> str:
         """A short hash of the whole observable state (equal states, equal fingerprints)."""
@@ -415,6 +446,13 @@ class Cluster(ManualEvents):
     def _repr_html_(self):
         from ..ui.view import render_html
         return render_html(self)
+
+
+def _kv_hash(kv: dict):
+    try:
+        return hash(frozenset(kv.items()))
+    except TypeError:  # an unhashable value: its size will have to do
+        return len(kv)
 
 
 def _packed(state: tuple) -> tuple:

@@ -137,7 +137,7 @@ class Recorder:
 
     __slots__ = ("events", "checkpoints", "replaying", "keep_reasons", "sent", "reasons", "notes",
                  "busy", "window", "truncated", "token", "_full", "_full_count", "_regen",
-                 "_interned")
+                 "_interned", "stamp")
 
     def __init__(self, keep_reasons: bool):
         self.events: list[Event] = []
@@ -153,6 +153,7 @@ class Recorder:
         self._full_count = 0
         self._regen = None  # seq -> (reasons, network) of the last segment rebuilt
         self._interned: dict = {}  # equal small args and stats dicts share one object
+        self.stamp = None  # the cluster's _stamp() after the last event (see Cluster.tampered)
 
     def check_idle(self, what: str) -> None:
         """InvalidState if an event is being carried out (a run_until predicate calling back)."""
@@ -205,6 +206,7 @@ class Recorder:
             self.truncated = False
             ev = fold(ev, cluster)
         self.events.append(ev)
+        self.stamp = cluster._stamp()
         if self.window is not None and type(ev) is Event:
             self._keep(cluster, ev)
         return ev
