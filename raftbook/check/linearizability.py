@@ -65,25 +65,36 @@ class Operation:
         return f"{who}: {what} -> {self.output!r}"
 
 
+def _show(x, limit: int = 60) -> str:
+    """repr cut short; a huge int is described, never written out whole."""
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 128:
+        return f"a whole number of about {int(x.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(x)
+    except Exception:
+        text = f"<a {type(x).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _clean(history) -> list[Operation]:
     ops = getattr(history, "history", history)
-    if callable(ops):
+    if callable(ops) and ops is not history:  # a method returning the operations
         ops = ops()
     try:
         items = list(ops)
     except TypeError:
         raise InvalidArgument(f"a history is a list of Operation (or dicts with client, command, "
-                              f"call, ret, output); got {history!r}") from None
+                              f"call, ret, output); got {_show(history)}") from None
     out = []
     for k, op in enumerate(items):
         if isinstance(op, dict):
             unknown = set(op) - {"client", "command", "call", "ret", "output"}
             if unknown or not {"command", "call"} <= set(op):
                 raise InvalidArgument(f"operation {k} must have command and call (and may have "
-                                      f"client, ret, output); got {op!r}")
+                                      f"client, ret, output); got {_show(op)}")
             op = Operation(op.get("client"), op["command"], op["call"], op.get("ret"), op.get("output"))
         if not isinstance(op, Operation):
-            raise InvalidArgument(f"operation {k} is not an Operation or a dict: {op!r}")
+            raise InvalidArgument(f"operation {k} is not an Operation or a dict: {_show(op)}")
         try:
             cmd = validate_command(op.command)
         except RaftbookError as exc:
@@ -93,7 +104,7 @@ def _clean(history) -> list[Operation]:
             if name == "ret" and t is None:
                 continue
             if isinstance(t, bool) or not isinstance(t, (int, float)) or math.isnan(t):
-                raise InvalidArgument(f"operation {k}: {name} must be a number (a time); got {t!r}")
+                raise InvalidArgument(f"operation {k}: {name} must be a number (a time); got {_show(t)}")
         if op.ret is not None and op.ret < op.call:
             raise InvalidArgument(f"operation {k} completes (ret={op.ret}) before it is invoked "
                                   f"(call={op.call})")

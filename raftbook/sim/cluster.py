@@ -22,7 +22,7 @@ from ..errors import InvalidArgument, InvalidState
 from . import trace as _trace
 from . import validate
 from .history import (CHECKPOINT_EVERY, CHECKPOINT_TICKS, NETWORK_ACTIONS, Event, Reason,  # noqa: F401
-                      Recorder, Snapshot, events_frame)
+                      Recorder, Snapshot, events_frame, state_stamp)
 from .manual import ManualEvents
 from .network import Envelope, Network, pack_rng_state, unpack_rng_state
 from .proposals import (Proposal, check_proposal, proposal_result, proposal_status,
@@ -165,13 +165,11 @@ class Cluster(ManualEvents):
         slice the history by event seq. See :func:`raftbook.explain.explain`.
         """
         from ..explain.narrate import explain  # explain is a layer above the simulator
+        node, kind, start, end = validate.clean_explain_args(self.nodes, node, kind, start, end)
         return explain(self, node=node, kind=kind, start=start, end=end)
 
     def _stamp(self) -> tuple:
-        """A cheap summary of every server's state, to notice changes made outside events."""
-        return tuple((n.role, n.current_term, n.voted_for, n.commit_index, n.last_applied,
-                      n.log.last_index, n.log.last_term, id(n.log), id(n.kv), _kv_hash(n.kv),
-                      n.leader_id) for n in self.nodes.values())
+        return state_stamp(self.nodes)
 
     def tampered(self) -> bool:
         """Was a server's state changed since the last event by something other than an event?
@@ -256,6 +254,7 @@ class Cluster(ManualEvents):
     # ------------------------------------------------------------------ clients
     def propose(self, command, node: int | None = None) -> Proposal:
         """Send a client command to the leader (or to ``node``); returns the proposal."""
+        validate.check_command_size(command)
         command = validate_command(command)
         i = proposal_target(self, command, node)
         target = self.nodes[i]
@@ -446,13 +445,6 @@ class Cluster(ManualEvents):
     def _repr_html_(self):
         from ..ui.view import render_html
         return render_html(self)
-
-
-def _kv_hash(kv: dict):
-    try:
-        return hash(frozenset(kv.items()))
-    except TypeError:  # an unhashable value: its size will have to do
-        return len(kv)
 
 
 def _packed(state: tuple) -> tuple:

@@ -357,6 +357,20 @@ class Recorder:
         self._recount()
 
 
+def state_stamp(nodes: dict) -> tuple:
+    """A cheap summary of every server's state, to notice changes made outside events."""
+    return tuple((n.role, n.current_term, n.voted_for, n.commit_index, n.last_applied,
+                  n.log.last_index, n.log.last_term, id(n.log), id(n.kv), _kv_hash(n.kv),
+                  n.leader_id) for n in nodes.values())
+
+
+def _kv_hash(kv: dict):
+    try:
+        return hash(frozenset(kv.items()))
+    except TypeError:  # an unhashable value: its size will have to do
+        return len(kv)
+
+
 def events_frame(events):
     """The events as a pandas DataFrame, one row per event, indexed by seq."""
     import pandas as pd

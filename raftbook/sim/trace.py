@@ -64,7 +64,7 @@ def save_trace(cluster, path) -> None:
     try:
         Path(path).write_text(text + "\n", encoding="utf-8")
     except TypeError:
-        raise TraceError(f"a trace is saved to a file path (a str or pathlib.Path); got {path!r}") from None
+        raise TraceError(f"a trace is saved to a file path (a str or pathlib.Path); got {_show(path)}") from None
     except OSError as exc:
         raise TraceError(f"cannot write the trace file {str(path)!r}: {exc.strerror or exc}") from None
 
@@ -79,7 +79,7 @@ def load_trace(path, cls, handlers=None, require_final=True):
                              "for a trace (raftbook.sim.trace.MAX_TRACE_BYTES)")
         text = raw.decode("utf-8")
     except TypeError:
-        raise TraceError(f"a trace is loaded from a file path (a str or pathlib.Path); got {path!r}") from None
+        raise TraceError(f"a trace is loaded from a file path (a str or pathlib.Path); got {_show(path)}") from None
     except UnicodeDecodeError:
         raise TraceError(f"{str(path)!r} is not a JSON trace (it is not UTF-8 text)") from None
     except OSError as exc:

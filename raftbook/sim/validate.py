@@ -13,7 +13,8 @@ from ..core.kv import validate_command
 from ..core.messages import Entry, command_to_json
 from ..core.node import _is_int
 from ..core.rules import resolve_handlers
-from ..errors import InvalidArgument, InvalidState, RaftbookError, UnknownMessage, UnknownNode
+from ..errors import (InvalidArgument, InvalidCommand, InvalidState, RaftbookError, UnknownMessage,
+                      UnknownNode)
 
 MAX_NODES = 15
 #: The most ticks one c.run / c.run_until call takes (about a minute and a half of
@@ -158,6 +159,46 @@ def checked_predicate(predicate):
     return checked
 
 
+#: The largest whole number a client command may carry, in bits (about 300 digits).
+MAX_COMMAND_INT_BITS = 1000
+
+
+def check_command_size(command) -> None:
+    """Refuse commands whose numbers are too long to write out or store sensibly."""
+    if not isinstance(command, (tuple, list)):
+        raise InvalidCommand(f"a command is a tuple: (\"set\", key, value), (\"get\", key) or "
+                             f"(\"delete\", key); got {show(command)}")
+    stack, seen = [command], 0
+    while stack:
+        x = stack.pop()
+        seen += 1
+        if seen > 10_000:
+            raise InvalidArgument("a client command holds more than 10,000 values; keep commands small")
+        if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > MAX_COMMAND_INT_BITS:
+            raise InvalidArgument(f"a client command holds {show(x)}; numbers in commands are at most "
+                                  f"{MAX_COMMAND_INT_BITS} bits (raftbook.sim.validate.MAX_COMMAND_INT_BITS)")
+        if isinstance(x, (tuple, list)):
+            stack.extend(x)
+        elif isinstance(x, dict):
+            stack.extend(x)
+            stack.extend(x.values())
+
+
+def clean_explain_args(nodes, node, kind, start, end) -> tuple:
+    """explain()'s filters checked: node ids known, kinds short strings, start/end whole numbers."""
+    if node is not None:
+        node = [check_node(i, nodes) for i in node] if isinstance(node, (list, tuple, set)) \
+            else check_node(node, nodes)
+    kinds = kind if isinstance(kind, (list, tuple)) else [kind]
+    if kind is not None and not all(isinstance(k, str) and len(k) <= 100 for k in kinds):
+        raise InvalidArgument(f"kind is a reason code, a family or an event kind (a str), or a "
+                              f"list of them; got {show(kind)}")
+    for name, v in (("start", start), ("end", end)):
+        if v is not None and whole(v) is None:
+            raise InvalidArgument(f"{name} must be an event seq (a whole number) or None; got {show(v)}")
+    return (node, kind, None if start is None else whole(start), None if end is None else whole(end))
+
+
 def clean_partition(groups, nodes) -> tuple:
     """The partition as a tuple of frozensets sorted by smallest id; unnamed servers form one more."""
     if not groups:
@@ -166,11 +207,11 @@ def clean_partition(groups, nodes) -> tuple:
     clean = []
     for g in groups:
         if isinstance(g, (str, bytes)) or not isinstance(g, (set, frozenset, list, tuple)):
-            raise InvalidArgument(f"each group is a set of server ids like {{1, 2}}; got {g!r}")
+            raise InvalidArgument(f"each group is a set of server ids like {{1, 2}}; got {show(g)}")
         if not g:
             raise InvalidArgument("a group in a partition cannot be empty")
+        g = [check_node(i, nodes) for i in g]
         for i in g:
-            check_node(i, nodes)
             if i in seen:
                 raise InvalidArgument(f"S{i} is named in two groups; each server belongs to one group")
             seen.add(i)
