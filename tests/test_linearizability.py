@@ -169,3 +169,45 @@ def test_long_concurrent_history_is_checked_quickly_thanks_to_memoization():
 def test_bad_histories_are_clear_errors(history):
     with pytest.raises(rb.InvalidArgument):
         rb.check_linearizability(history)
+
+
+# -- budgets and the order of work ------------------------------------------------------------
+def _concurrent_writes(key, n, bad_read=True):
+    ops = [w(i, key, i, 0, 100) for i in range(1, n + 1)]
+    if bad_read:
+        ops.append(r(n + 1, key, -1, 200, 201))  # a value nobody wrote
+    return ops
+
+
+def test_a_budget_gives_an_unknown_verdict_not_a_guess():
+    ops = _concurrent_writes("x", 14)
+    res = rb.check_linearizability(ops, budget=50)
+    assert res.unknown and res.verdict == "unknown" and not res.linearizable
+    assert res.key == "x" and "unknown" in res.explanation and "budget" in res.explanation
+    full = rb.check_linearizability(_concurrent_writes("x", 6))
+    assert full.verdict == "not linearizable" and not full.unknown
+
+
+def test_a_timeout_stops_an_exponential_search():
+    import time
+    t0 = time.monotonic()
+    res = rb.check_linearizability(_concurrent_writes("x", 20), timeout=0.3)
+    assert time.monotonic() - t0 < 10
+    assert res.unknown
+
+
+def test_the_check_ends_at_the_first_bad_key():
+    ops = []
+    for k in range(30):
+        ops += _concurrent_writes(f"k{k}", 12)
+    ops += [w(1, "small", 1, 0, 1), r(2, "small", 2, 2, 3)]
+    res = rb.check_linearizability(ops, timeout=60)
+    assert res.verdict == "not linearizable" and res.key == "small"
+    assert len(res.keys) == 1
+
+
+@pytest.mark.parametrize("bad", [dict(budget=0), dict(budget=True), dict(budget="9"),
+                                 dict(timeout=0), dict(timeout=float("nan")), dict(timeout="1")])
+def test_bad_budgets_are_refused(bad):
+    with pytest.raises(rb.InvalidArgument):
+        rb.check_linearizability([], **bad)

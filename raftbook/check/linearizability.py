@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import html
 import math
+import operator
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,25 +65,36 @@ class Operation:
         return f"{who}: {what} -> {self.output!r}"
 
 
+def _show(x, limit: int = 60) -> str:
+    """repr cut short; a huge int is described, never written out whole."""
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 128:
+        return f"a whole number of about {int(x.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(x)
+    except Exception:
+        text = f"<a {type(x).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _clean(history) -> list[Operation]:
     ops = getattr(history, "history", history)
-    if callable(ops):
+    if callable(ops) and ops is not history:  # a method returning the operations
         ops = ops()
     try:
         items = list(ops)
     except TypeError:
         raise InvalidArgument(f"a history is a list of Operation (or dicts with client, command, "
-                              f"call, ret, output); got {history!r}") from None
+                              f"call, ret, output); got {_show(history)}") from None
     out = []
     for k, op in enumerate(items):
         if isinstance(op, dict):
             unknown = set(op) - {"client", "command", "call", "ret", "output"}
             if unknown or not {"command", "call"} <= set(op):
                 raise InvalidArgument(f"operation {k} must have command and call (and may have "
-                                      f"client, ret, output); got {op!r}")
+                                      f"client, ret, output); got {_show(op)}")
             op = Operation(op.get("client"), op["command"], op["call"], op.get("ret"), op.get("output"))
         if not isinstance(op, Operation):
-            raise InvalidArgument(f"operation {k} is not an Operation or a dict: {op!r}")
+            raise InvalidArgument(f"operation {k} is not an Operation or a dict: {_show(op)}")
         try:
             cmd = validate_command(op.command)
         except RaftbookError as exc:
@@ -91,7 +104,7 @@ def _clean(history) -> list[Operation]:
             if name == "ret" and t is None:
                 continue
             if isinstance(t, bool) or not isinstance(t, (int, float)) or math.isnan(t):
-                raise InvalidArgument(f"operation {k}: {name} must be a number (a time); got {t!r}")
+                raise InvalidArgument(f"operation {k}: {name} must be a number (a time); got {_show(t)}")
         if op.ret is not None and op.ret < op.call:
             raise InvalidArgument(f"operation {k} completes (ret={op.ret}) before it is invoked "
                                   f"(call={op.call})")
@@ -131,10 +144,17 @@ class KeyCheck:
     longest: list = field(default_factory=list)
     blocked: list = field(default_factory=list)
     explored: int = 0
+    #: True when the search stopped at its budget before deciding (``linearizable`` is False then).
+    unknown: bool = False
 
 
-def check_key(ops: list[Operation], key=None) -> KeyCheck:
-    """Wing and Gong's search, with Lowe's and Porcupine's memoization, on one key's operations."""
+def check_key(ops: list[Operation], key=None, budget: int | None = None,
+              deadline: float | None = None) -> KeyCheck:
+    """Wing and Gong's search, with Lowe's and Porcupine's memoization, on one key's operations.
+
+    ``budget``: stop after trying this many placements; ``deadline``: a
+    ``time.monotonic()`` to stop at. Stopped, the verdict is unknown.
+    """
     n = len(ops)
     # Entries 1..2n in time order (invocations before completions at equal times); 0 is the head.
     raw = []
@@ -181,10 +201,14 @@ def check_key(ops: list[Operation], key=None) -> KeyCheck:
     best, best_state = [], None
     entry = nxt[0]
     tried = 0
+    limit = math.inf if budget is None else budget
     while nxt[0] != -1:
         if is_call[entry]:
             i = op_of[entry]
             tried += 1
+            if tried > limit or (deadline is not None and not tried & 4095
+                                 and time.monotonic() > deadline):
+                return KeyCheck(key, False, explored=tried - 1, unknown=True)
             fits, new = _step(state, ops[i])
             if fits:
                 lin = linearized | (1 << i)
@@ -240,8 +264,20 @@ class LinearizabilityResult:
     def __bool__(self):
         return self.linearizable
 
+    #: "linearizable", "not linearizable" or "unknown" (the budget ran out first)
+    verdict: str = ""
+
+    def __post_init__(self):
+        if not self.verdict:
+            self.verdict = "linearizable" if self.linearizable else "not linearizable"
+
+    @property
+    def unknown(self) -> bool:
+        return self.verdict == "unknown"
+
     @property
     def key(self):
+        """The key that failed (or whose check ran out of budget), or None."""
         return next((k for k, kc in self.keys.items() if not kc.linearizable), None)
 
     @property
@@ -256,6 +292,10 @@ class LinearizabilityResult:
                     f"real time and the key-value store")
         k = self.key
         kc = self.keys[k]
+        if kc.unknown:
+            return (f"unknown: the search stopped on key {k!r} after trying {kc.explored:,} "
+                    "placements, before deciding (the budget or timeout ran out); call "
+                    "check_linearizability again with a larger budget= or timeout=")
         lines = [f"not linearizable: the operations on key {k!r} fit no order that respects real "
                  f"time and the key-value store."]
         if kc.longest:
@@ -274,16 +314,46 @@ class LinearizabilityResult:
         return f"<LinearizabilityResult {self.explanation}>"
 
     def _repr_html_(self):
-        return f"<p><b>{'✔' if self.linearizable else '✘'}</b> {html.escape(self.explanation)}</p>"
+        mark = "?" if self.unknown else ("✔" if self.linearizable else "✘")
+        return f"<p><b>{mark}</b> {html.escape(self.explanation)}</p>"
 
 
-def check_linearizability(history) -> LinearizabilityResult:
+def _check_budget(budget, timeout):
+    if budget is not None:
+        try:
+            budget = -1 if isinstance(budget, bool) else operator.index(budget)
+        except TypeError:
+            budget = -1
+        if budget < 1:
+            raise InvalidArgument("budget is how many placements the search may try in all "
+                                  "(a whole number >= 1), or None for no limit")
+    if timeout is not None:
+        try:
+            ok = not isinstance(timeout, (bool, str, bytes)) and 0 < float(timeout) < math.inf
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if not ok:
+            raise InvalidArgument("timeout is a number of seconds > 0, or None for no limit")
+        timeout = float(timeout)
+    return budget, timeout
+
+
+def check_linearizability(history, *, budget: int | None = None,
+                          timeout: float | None = None) -> LinearizabilityResult:
     """Check a history of key-value operations (a list of :class:`Operation`, dicts
     with the same fields, or a :class:`raftbook.clients.Clients`) for linearizability.
 
     Reads that never completed are left out (they constrain nothing); writes
     that never completed may take effect at any time after they were invoked.
+
+    Keys are checked one at a time, those with fewer operations first, and the
+    check ends at the first key that is not linearizable (``keys`` then holds the
+    keys checked so far). ``budget`` (placements tried, over all keys) and
+    ``timeout`` (seconds) bound the search: when either runs out first, the
+    verdict is "unknown" (``result.unknown``), never a guess.
     """
+    budget, timeout = _check_budget(budget, timeout)
+    deadline = None if timeout is None else time.monotonic() + timeout
     ops = _clean(history)
     by_key: dict = {}
     for op in ops:
@@ -291,9 +361,18 @@ def check_linearizability(history) -> LinearizabilityResult:
             continue
         by_key.setdefault(op.key, []).append(op)
     keys = {}
-    ok = True
-    for k in sorted(by_key, key=repr):
-        kc = check_key(by_key[k], k)
+    left = budget
+    for k in sorted(by_key, key=lambda k: (len(by_key[k]), repr(k))):
+        kc = check_key(by_key[k], k, budget=left, deadline=deadline)
         keys[k] = kc
-        ok = ok and kc.linearizable
-    return LinearizabilityResult(ok, keys, len(ops))
+        if not kc.linearizable:
+            return LinearizabilityResult(False, keys, len(ops),
+                                         verdict="unknown" if kc.unknown else "not linearizable")
+        if left is not None:
+            left -= kc.explored
+            if left < 1 and len(keys) < len(by_key):
+                nxt = next(k2 for k2 in sorted(by_key, key=lambda k: (len(by_key[k]), repr(k)))
+                           if k2 not in keys)
+                keys[nxt] = KeyCheck(nxt, False, unknown=True, explored=0)
+                return LinearizabilityResult(False, keys, len(ops), verdict="unknown")
+    return LinearizabilityResult(True, keys, len(ops))

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.config import Config
-from ..core.node import _is_int
 from ..errors import InvalidArgument, RaftbookError
 from ..sim.cluster import Cluster
+from ..sim.validate import show, whole
 from .faultrun import FaultRun
 from .faults import FAULTS, schedule
 from .minimize import Budget, replay_events, shorten_runs, shrink, unroll
@@ -38,6 +38,12 @@ from .progress import check_progress, progress_bar
 CAMPAIGN_CONFIG = Config(election_timeout=(10, 20), heartbeat_interval=3)
 #: Replays one minimization may spend, per stage (keeps it bounded, deterministically).
 MINIMIZE_BUDGET = 1000
+#: The most seeds, and actions per seed, one campaign() call takes; raise them here if you
+#: really mean more (a campaign of the defaults takes well under a second per seed).
+MAX_SEEDS = 100_000
+MAX_STEPS = 100_000
+MAX_WORKERS = 256
+MAX_FLOOD_CAP = 1_000_000
 
 
 # ----------------------------------------------------------------------------- one run
@@ -248,17 +254,35 @@ class CampaignResult:
         return self.summary()._repr_html_()
 
 
+def _limit(name: str, value, lo: int, hi: int, what: str, limit_name: str) -> int:
+    k = whole(value)
+    if k is None or k < lo:
+        raise InvalidArgument(f"{name} is {what} (>= {lo}); got {show(value)}")
+    if k > hi:
+        raise InvalidArgument(f"{name}={show(value)} is more than the limit of {hi:,} "
+                              f"(raftbook.search.campaigns.{limit_name}); raise that limit if you "
+                              "really mean it")
+    return k
+
+
 def _seeds(seeds) -> list:
-    if _is_int(seeds):
-        if seeds < 1:
-            raise InvalidArgument(f"seeds is how many seeds to run (>= 1) or a list of seeds; got {seeds}")
-        return list(range(seeds))
+    if whole(seeds) is not None:
+        return list(range(_limit("seeds", seeds, 1, MAX_SEEDS, "how many seeds to run", "MAX_SEEDS")))
+    if isinstance(seeds, (str, bytes, bytearray, dict)):
+        raise InvalidArgument(f"seeds is a number of seeds or a list of whole-number seeds; got {show(seeds)}")
     try:
-        out = list(seeds)
+        out = []
+        for s in seeds:
+            out.append(s)
+            if len(out) > MAX_SEEDS:
+                raise InvalidArgument(f"more than the limit of {MAX_SEEDS:,} seeds "
+                                      "(raftbook.search.campaigns.MAX_SEEDS)")
     except TypeError:
-        raise InvalidArgument(f"seeds is a number of seeds or a list of whole-number seeds; got {seeds!r}") from None
-    if not out or not all(_is_int(s) for s in out):
-        raise InvalidArgument(f"seeds must be a non-empty list of whole numbers; got {seeds!r}")
+        raise InvalidArgument(f"seeds is a number of seeds or a list of whole-number seeds; got {show(seeds)}") from None
+    clean = [whole(s) for s in out]
+    if not out or None in clean:
+        raise InvalidArgument(f"seeds must be a non-empty list of whole numbers; got {show(seeds)}")
+    out = clean
     if len(set(out)) != len(out):
         raise InvalidArgument("seeds must not repeat (each seed is one campaign)")
     return out
@@ -280,38 +304,40 @@ def campaign(seeds=100, *, n: int = 5, handlers=None, steps: int = 60, faults=FA
     """
     seeds = _seeds(seeds)
     check_progress(progress)
-    if not _is_int(n) or not 1 <= n <= 15:
-        raise InvalidArgument(f"n is the number of servers, 1 to 15; got {n!r}")
-    if not _is_int(steps) or steps < 1:
-        raise InvalidArgument(f"steps is the number of actions per campaign (>= 1); got {steps!r}")
+    if whole(n) is None or not 1 <= n <= 15:
+        raise InvalidArgument(f"n is the number of servers, 1 to 15; got {show(n)}")
+    n = whole(n)
+    steps = _limit("steps", steps, 1, MAX_STEPS, "the number of actions per campaign", "MAX_STEPS")
     if isinstance(faults, str):
         faults = (faults,)
     try:
         faults = frozenset(faults)
     except TypeError:
-        raise InvalidArgument(f"faults is a list drawn from {list(FAULTS)}; got {faults!r}") from None
-    unknown = sorted(map(str, faults - set(FAULTS)))
+        raise InvalidArgument(f"faults is a list drawn from {list(FAULTS)}; got {show(faults)}") from None
+    unknown = sorted(show(f) for f in faults - set(FAULTS))
     if unknown:
         raise InvalidArgument(f"unknown faults {unknown}; choose from {list(FAULTS)}")
-    if isinstance(load, bool) or not isinstance(load, (int, float)) or not 0 <= load <= 1:
-        raise InvalidArgument(f"load is the share of actions that are client proposals, in [0, 1]; got {load!r}")
+    try:
+        ok = not isinstance(load, (bool, str, bytes)) and 0 <= float(load) <= 1
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise InvalidArgument(f"load is the share of actions that are client proposals, in [0, 1]; got {show(load)}")
     if config is None:
         config = CAMPAIGN_CONFIG
     elif isinstance(config, dict):
         config = Config.from_dict(config)
     elif not isinstance(config, Config):
         raise InvalidArgument(f"config must be a raftbook.Config (or None); got {type(config).__name__}")
-    Cluster.check_network(latency, 0.0, 0.0)
+    latency = tuple(Cluster.check_network(latency, 0.0, 0.0)["latency"])
     if workers is None:
         workers = os.cpu_count() or 1
-    if not _is_int(workers) or workers < 1:
-        raise InvalidArgument(f"workers is a number of processes >= 1 (or None for every core); got {workers!r}")
-    if not _is_int(minimize) or minimize < 0:
-        raise InvalidArgument(f"minimize is how many failing seeds to minimize (>= 0); got {minimize!r}")
+    workers = _limit("workers", workers, 1, MAX_WORKERS, "a number of processes (or None for every core)",
+                     "MAX_WORKERS")
+    minimize = _limit("minimize", minimize, 0, MAX_SEEDS, "how many failing seeds to minimize", "MAX_SEEDS")
     if flood_cap is None:
         flood_cap = 100 * n
-    if not _is_int(flood_cap) or flood_cap < 1:
-        raise InvalidArgument(f"flood_cap is a number of messages >= 1; got {flood_cap!r}")
+    flood_cap = _limit("flood_cap", flood_cap, 1, MAX_FLOOD_CAP, "a number of messages", "MAX_FLOOD_CAP")
     Cluster(n, handlers=handlers, monitor=False)  # validates the handlers
     job = _Job(n, steps, faults, float(load), config, dict(handlers) if handlers else None,
                flood_cap, tuple(latency))

@@ -22,9 +22,9 @@ from ..errors import InvalidArgument, InvalidState
 from . import trace as _trace
 from . import validate
 from .history import (CHECKPOINT_EVERY, CHECKPOINT_TICKS, NETWORK_ACTIONS, Event, Reason,  # noqa: F401
-                      Recorder, Snapshot, events_frame)
+                      Recorder, Snapshot, events_frame, state_stamp)
 from .manual import ManualEvents
-from .network import Envelope, Network
+from .network import Envelope, Network, pack_rng_state, unpack_rng_state
 from .proposals import (Proposal, check_proposal, proposal_result, proposal_status,
                         proposal_target)
 from .runloop import rerun_until, run_summary, run_ticks, run_until_summary
@@ -42,6 +42,7 @@ class Cluster(ManualEvents):
     def __init__(self, n: int = 5, seed: int = 0, config=None, handlers=None, *,
                  record_reasons: bool = True, monitor: bool = True):
         config = validate.check_cluster_args(n, seed, config, handlers)
+        n, seed = validate.whole(n), validate.whole(seed)
         self.n = n
         self.seed = seed
         self.config = config
@@ -63,6 +64,7 @@ class Cluster(ManualEvents):
         self._monitor = SafetyMonitor(self) if monitor else None
         self.initial: dict | None = None  # node states set by from_state (kept in traces)
         self._rec.checkpoints = {0: self._capture()}
+        self._rec.stamp = self._stamp()
 
     @classmethod
     def from_state(cls, nodes: dict, n: int | None = None, seed: int = 0, config=None,
@@ -94,6 +96,7 @@ class Cluster(ManualEvents):
         if c._monitor is not None:
             c._monitor = SafetyMonitor(c)
         c._rec.checkpoints = {0: c._capture()}
+        c._rec.stamp = c._stamp()
         return c
 
     # ------------------------------------------------------------------ reading
@@ -162,11 +165,23 @@ class Cluster(ManualEvents):
         slice the history by event seq. See :func:`raftbook.explain.explain`.
         """
         from ..explain.narrate import explain  # explain is a layer above the simulator
+        node, kind, start, end = validate.clean_explain_args(self.nodes, node, kind, start, end)
         return explain(self, node=node, kind=kind, start=start, end=end)
+
+    def _stamp(self) -> tuple:
+        return state_stamp(self.nodes)
+
+    def tampered(self) -> bool:
+        """Was a server's state changed since the last event by something other than an event?
+
+        (``c.nodes[2].role = rb.Role.LEADER``, say.) :func:`raftbook.check_safety` then
+        checks the whole state, since the safety monitor never saw the change.
+        """
+        return self._rec.stamp != self._stamp()
 
     def can_reach(self, src: int, dst: int) -> bool:
         """Would a message from src to dst be delivered now (no partition, dst running)?"""
-        return self._net.can_reach(src, dst)
+        return self._net.can_reach(self.check_node(src), self.check_node(dst))
 
     # ------------------------------------------------------------------ validation
     def check_node(self, i) -> int:
@@ -239,6 +254,7 @@ class Cluster(ManualEvents):
     # ------------------------------------------------------------------ clients
     def propose(self, command, node: int | None = None) -> Proposal:
         """Send a client command to the leader (or to ``node``); returns the proposal."""
+        validate.check_command_size(command)
         command = validate_command(command)
         i = proposal_target(self, command, node)
         target = self.nodes[i]
@@ -267,7 +283,7 @@ class Cluster(ManualEvents):
     def run(self, ticks: int, *, latency=(1, 3), drop_rate: float = 0.0,
             duplicate_rate: float = 0.0, **unknown) -> Event:
         """Advance ``ticks`` ticks automatically, with seeded random latency, loss and duplication."""
-        validate.check_count("ticks", ticks)
+        ticks = validate.check_count("ticks", ticks)
         validate.check_network_names(unknown)
         options = validate.check_network(latency, drop_rate, duplicate_rate)
 
@@ -280,7 +296,7 @@ class Cluster(ManualEvents):
                   duplicate_rate: float = 0.0, **unknown) -> bool:
         """Run until ``predicate(cluster)`` is true (checked after each tick) or ``max_ticks`` pass."""
         checked = validate.checked_predicate(predicate)
-        validate.check_count("max_ticks", max_ticks)
+        max_ticks = validate.check_count("max_ticks", max_ticks)
         validate.check_network_names(unknown)
         options = validate.check_network(latency, drop_rate, duplicate_rate)
         # The replayable form records how many ticks actually ran (a function is not data);
@@ -301,7 +317,7 @@ class Cluster(ManualEvents):
 
     def _capture(self) -> tuple:
         """The whole state (history aside) as data; its first item is the time."""
-        return (self.now, self._net.export(), {i: n._export() for i, n in self.nodes.items()},
+        return (self.now, self._net.export(), {i: _packed(n._export()) for i, n in self.nodes.items()},
                 len(self.proposals), None if self._monitor is None else self._monitor._export(),
                 len(self.history))
 
@@ -309,11 +325,19 @@ class Cluster(ManualEvents):
         self.now, net, nodes, nprop, mon, nhist = s
         self._net.load(net)
         for i, st in nodes.items():
-            self.nodes[i]._import(st)
+            self.nodes[i]._import(_unpacked(st))
         del self.proposals[nprop:]
         if self._monitor is not None:
             self._monitor._import(mon)
         del self.history[nhist:]
+        self._rec.stamp = self._stamp()
+
+    def _shadow(self) -> "Cluster":
+        """A fresh cluster like this one that keeps every record (to rebuild folded events)."""
+        shadow = Cluster(self.n, self.seed, self.config, self.handlers or None,
+                         record_reasons=True, monitor=self._monitor is not None)
+        shadow._rec.window = None
+        return shadow
 
     @property
     def _replaying(self) -> bool:  # True while events are carried out again (undo, replicas)
@@ -342,7 +366,14 @@ class Cluster(ManualEvents):
                      duplicate_rate=args["duplicate_rate"])
         elif kind == "run_until":
             options = validate.check_network(args["latency"], args["drop_rate"], args["duplicate_rate"])
-            self._record("run_until", dict(args), lambda: rerun_until(self, args, options))
+            max_ticks = validate.check_count("max_ticks", args["max_ticks"])
+            ticks = validate.check_count("ticks", args["ticks"])
+            if ticks > max_ticks or not isinstance(args["reached"], bool):
+                raise InvalidArgument(f"a recorded run_until ran {validate.show(ticks)} ticks of at "
+                                      f"most {validate.show(max_ticks)} and reached "
+                                      f"{validate.show(args['reached'])}: not a run it could have made")
+            args = {"max_ticks": max_ticks, **options, "ticks": ticks, "reached": args["reached"]}
+            self._record("run_until", args, lambda: rerun_until(self, args, options))
         else:
             raise InvalidArgument(f"unknown event kind {kind!r}")
 
@@ -350,16 +381,19 @@ class Cluster(ManualEvents):
 
     def undo(self) -> None:
         """Revert the last event."""
+        self._rec.check_idle("c.undo()")
         if not self.history:
             raise InvalidState("there is nothing to undo: the history is empty")
         self._rec.rewind(self, len(self.history) - 1)
 
     def goto(self, seq: int) -> None:
         """Go back to the state just before event ``seq`` (0 = the start); later events are dropped."""
-        if not _is_int(seq) or not 0 <= seq <= len(self.history):
+        self._rec.check_idle("c.goto()")
+        k = validate.whole(seq)
+        if k is None or not 0 <= k <= len(self.history):
             raise InvalidArgument(f"seq must be between 0 and {len(self.history)} (the number of "
-                                  f"events so far); got {seq!r}")
-        self._rec.rewind(self, seq)
+                                  f"events so far); got {validate.show(seq)}")
+        self._rec.rewind(self, k)
 
     def snapshot(self) -> Snapshot:
         """Save the whole state, history included, for :meth:`restore`."""
@@ -379,14 +413,19 @@ class Cluster(ManualEvents):
         _trace.save_trace(self, path)
 
     @classmethod
-    def load_trace(cls, path, handlers=None) -> "Cluster":
-        """Replay a trace file to the identical state and history."""
-        return _trace.load_trace(path, cls, handlers=handlers)
+    def load_trace(cls, path, handlers=None, *, require_final: bool = True) -> "Cluster":
+        """Replay a trace file to the identical state and history.
+
+        A trace file may come from anyone: it is plain JSON checked against the limits
+        in :mod:`raftbook.sim.trace` before any work, and must end with the fingerprint
+        of the state it recorded (``require_final=False`` replays one without, unchecked).
+        """
+        return _trace.load_trace(path, cls, handlers=handlers, require_final=require_final)
 
     @classmethod
-    def from_trace(cls, data: dict, handlers=None) -> "Cluster":
-        """Replay trace data (as :meth:`trace` returns it)."""
-        return _trace.trace_to_cluster(data, cls, handlers=handlers)
+    def from_trace(cls, data: dict, handlers=None, *, require_final: bool = False) -> "Cluster":
+        """Replay trace data (as :meth:`trace` returns it); checked like a file, "final" optional."""
+        return _trace.trace_to_cluster(data, cls, handlers=handlers, require_final=require_final)
 
     def fingerprint(self) -> str:
         """A short hash of the whole observable state (equal states, equal fingerprints)."""
@@ -406,3 +445,17 @@ class Cluster(ManualEvents):
     def _repr_html_(self):
         from ..ui.view import render_html
         return render_html(self)
+
+
+def _packed(state: tuple) -> tuple:
+    """A node's exported state with its random generator's state (its last item) packed small."""
+    rng = state[-1] if state else None
+    if type(rng) is tuple and rng[:1] == (3,):
+        return state[:-1] + (pack_rng_state(rng),)
+    return state
+
+
+def _unpacked(state: tuple) -> tuple:
+    if state and type(state[-1]) is bytes:
+        return state[:-1] + (unpack_rng_state(state[-1]),)
+    return state

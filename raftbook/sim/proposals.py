@@ -41,9 +41,19 @@ def proposal_target(cluster, command: tuple, node) -> int:
     return i
 
 
+def _show(x) -> str:
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 128:
+        return "a very long whole number"
+    try:
+        text = repr(x)
+    except Exception:
+        text = f"<a {type(x).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def check_proposal(proposals: list, p) -> None:
     if not isinstance(p, Proposal) or p.id > len(proposals) or proposals[p.id - 1] != p:
-        raise InvalidArgument(f"{p!r} is not a proposal of this cluster (use what c.propose returned)")
+        raise InvalidArgument(f"{_show(p)} is not a proposal of this cluster (use what c.propose returned)")
 
 
 def proposal_status(nodes: dict, monitor, proposal: Proposal) -> str:

@@ -19,6 +19,7 @@ def run_ticks(cluster, ticks: int, options: dict, until=None) -> tuple:
     net.start_run(options, cluster.now)
     tick_all, deliver_due = cluster._tick_all, net.deliver_due
     arrive, copy, note = cluster._arrive, cluster._copy, cluster._rec.note
+    trim = cluster._rec.trim
     done = 0
     reached = False
     # Crashes, restarts and partitions are events of their own, never inside a run.
@@ -35,6 +36,8 @@ def run_ticks(cluster, ticks: int, options: dict, until=None) -> tuple:
             tick_all(running)
             deliver_due(cluster.now, arrive, copy, note)
             done += 1
+            if not done & 63:
+                trim()  # a long run keeps a bounded window of per-message records
             if until is not None:
                 if until(cluster):
                     reached = True
