@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..sim.cluster import Cluster
 from ..core.config import Config
 from ..core.roles import Role
+from ..errors import HandlerError
 from .play import HANDLER_RULE, Play, Stop, converged, one_leader
 from .report import Finding, LayerResult
 
@@ -214,7 +215,10 @@ SCENARIOS = (
 
 def play_scenario(scn: Scenario, name: str, fn, seed: int) -> Finding | None:
     gen = scn.script({name: fn}, seed)
-    p = next(gen)
+    try:
+        p = next(gen)
+    except HandlerError as exc:  # the scene's servers are set up with the handler already
+        return Finding("scenarios", scn.title, HANDLER_RULE, f"while the scene was set up: {exc}.")
     try:
         for _ in gen:
             pass
