@@ -1,0 +1,335 @@
+"""Grades that count run out of the student's process.
+
+``rb.grade`` runs in the student's own kernel, where a notebook can replace
+anything: ``rb.grade`` itself, the safety monitor, ``random``, the report
+class, builtins. The course's graded cells therefore call :func:`check`,
+which hands the student's function to a fresh Python process:
+
+* the function travels as source code (taken with :mod:`inspect`, together
+  with the helpers, constants and imports it uses) or, for a function of
+  raftbook itself (the bug catalogue), as its module and name;
+* the process starts in isolated mode (``python -I``: no current folder, no
+  ``PYTHONPATH``, no user site) and imports the grader's own raftbook, so
+  nothing the notebook replaced reaches it;
+* it runs under a memory limit and the grader's budgets (:mod:`.budget`),
+  and the parent kills it if it outlives its time;
+* before it writes its report it checks that the student's code left the
+  grader's modules and builtins as they were; if not, every layer fails;
+* the report comes back as plain JSON (:meth:`GradeReport.to_dict`).
+
+The hidden tests' seed comes from the instructor at autograde time: the
+environment variable ``RAFTBOOK_HIDDEN_SEED`` (``course/nbgrader_config.py``
+sets it from ``course/hidden_seed.txt``), read once when raftbook is imported
+and then removed from the environment. The package holds no hidden seed.
+
+What isolation cannot stop: code that subverts the kernel itself (replacing
+this module's functions, or IPython's error handling). ``python -m
+raftbook.exercises.isolate`` regrades collected notebooks entirely outside any
+kernel; see docs/assignments.md.
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import types
+
+from ..errors import InvalidArgument, RaftbookError
+from .report import LAYERS, Finding, GradeReport, LayerResult
+
+#: The environment variable that carries the instructor's hidden seed.
+SEED_VARIABLE = "RAFTBOOK_HIDDEN_SEED"
+
+# Captured when raftbook is imported (the notebook's first cell, before any student code).
+_PYTHON = sys.executable
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_HIDDEN = os.environ.pop(SEED_VARIABLE, None)
+_run = subprocess.run
+_loads = json.loads
+_dumps = json.dumps
+
+#: Seconds a fresh process needs to start and import raftbook, on top of the grade's own budget.
+STARTUP_S = 12.0
+#: Address space the grading process may use.
+MEMORY_BYTES = 2 << 30
+
+#: The rule quoted when a submission cannot be graded at all.
+LOADS = "A graded function can be read and run on its own"
+#: The rule quoted when a submission changed the grader.
+UNTOUCHED = "A graded function leaves the grader alone"
+
+
+class NoHiddenSeed(RaftbookError):
+    """The hidden tests ran without a seed from the instructor."""
+
+
+def hidden_seed() -> int:
+    """The instructor's hidden seed (see the module's docs); raises :class:`NoHiddenSeed` without one."""
+    if _HIDDEN is None:
+        raise NoHiddenSeed(
+            f"the hidden tests need the instructor's seed: set the environment variable {SEED_VARIABLE} "
+            "to a whole number before autograding (course/nbgrader_config.py does it from "
+            "course/hidden_seed.txt); students never need it")
+    try:
+        seed = int(_HIDDEN)
+    except ValueError:
+        raise NoHiddenSeed(f"{SEED_VARIABLE} must be a whole number >= 1; got {_HIDDEN!r}") from None
+    if seed < 1:
+        raise NoHiddenSeed(f"{SEED_VARIABLE} must be a whole number >= 1 (0 is the visible seed); got {seed}")
+    return seed
+
+
+# -- the function, as something a fresh process can load ------------------------------------------
+
+_LITERALS = (int, float, str, bytes, bool, type(None))
+
+
+def _literal(value) -> bool:
+    try:
+        return ast.literal_eval(repr(value)) == value
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+
+
+def _importable(obj) -> tuple | None:
+    mod = getattr(obj, "__module__", None)
+    qual = getattr(obj, "__qualname__", None)
+    if not mod or not qual or mod == "__main__" or "<" in qual:
+        return None
+    try:
+        target = importlib.import_module(mod)
+        for part in qual.split("."):
+            target = getattr(target, part)
+    except Exception:
+        return None
+    return (mod, qual) if target is obj else None
+
+
+def _names(code) -> set:
+    out = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            out |= _names(c)
+    return out
+
+
+def _source_names(src: str) -> set:
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def function_source(fn) -> dict:
+    """What a fresh process needs to rebuild ``fn``: ``{"module", "qualname"}`` for a function of
+    an importable module, else ``{"code", "function"}``: its source with what it uses."""
+    if not isinstance(fn, types.FunctionType):
+        raise InvalidArgument(f"the graded function must be a plain function written with def; got "
+                              f"{type(fn).__name__}")
+    where = _importable(fn)
+    if where is not None and where[0].startswith("raftbook."):  # the bug catalogue, say
+        return {"module": where[0], "qualname": where[1]}
+    head, defs, done = [], [], set()
+    g = fn.__globals__
+
+    def visit(obj, name):
+        if id(obj) in done:
+            return
+        done.add(id(obj))
+        try:
+            src = textwrap.dedent(inspect.getsource(obj))
+        except (OSError, TypeError):
+            raise InvalidArgument(f"the source of {name} cannot be read; define it with def in a "
+                                  "notebook cell (not with exec or lambda)") from None
+        names = _source_names(src)
+        if isinstance(obj, types.FunctionType):
+            names |= _names(obj.__code__)
+        for n in sorted(names):
+            if n not in g or n == getattr(obj, "__name__", None):
+                continue
+            v = g[n]
+            if isinstance(v, types.ModuleType):
+                head.append(f"import {v.__name__} as {n}" if v.__name__ != n or "." in n
+                            else f"import {n}")
+            elif isinstance(v, (types.FunctionType, type)) and getattr(v, "__module__", None) == fn.__module__:
+                visit(v, n)
+                if v.__name__ != n:
+                    head.append(f"# {n} is {v.__name__}")
+                    defs.append(f"{n} = {v.__name__}")
+            elif _importable(v) is not None:
+                mod, qual = _importable(v)
+                if "." in qual:
+                    head.append(f"import {mod} as _m_{n}\n{n} = _m_{n}.{qual}")
+                else:
+                    head.append(f"from {mod} import {qual} as {n}")
+            elif _literal(v):
+                head.append(f"{n} = {v!r}")
+            # anything else stays undefined: the function meets a NameError, a finding in its words
+        defs.append(src)
+
+    visit(fn, fn.__name__)
+    code = "\n".join(dict.fromkeys(head)) + "\n\n" + "\n\n".join(reversed(defs)) + "\n"
+    return {"code": code, "function": fn.__name__, "module": fn.__module__}
+
+
+# -- the parent side ----------------------------------------------------------------------------------
+
+def grade_isolated(name: str, fn, layers=None, seed: int = 0, *, hidden: bool = False,
+                   limits=None) -> GradeReport:
+    """``rb.grade(name, fn, layers, seed)`` in a fresh process; see the module's docs.
+
+    ``hidden=True`` grades at the instructor's hidden seed instead of ``seed``.
+    The report is rebuilt from plain JSON; ``report.replay()`` replays its
+    failing run here with ``fn``.
+    """
+    from .budget import DEFAULT_LIMITS
+    from .grader import _check_args
+    name, chosen, seed = _check_args(name, fn, layers, seed)
+    if hidden:
+        seed = hidden_seed()
+    limits = limits or DEFAULT_LIMITS
+    try:
+        function = function_source(fn)
+    except InvalidArgument as exc:
+        return _failed(name, fn, chosen, seed, LOADS, str(exc))
+    request = {"name": name, "layers": list(chosen), "seed": seed, "function": function,
+               "limits": {"call_ms": limits.call_ms, "grade_s": limits.grade_s,
+                          "max_messages": limits.max_messages}}
+    budget = limits.grade_s + STARTUP_S
+    boot = (f"import sys; sys.path.insert(0, {_ROOT!r}); "
+            "from raftbook.exercises.isolate import _child; _child()")
+    env = {k: v for k, v in os.environ.items() if k != SEED_VARIABLE and not k.startswith("PYTHON")}
+    try:
+        proc = _run([_PYTHON, "-I", "-c", boot], input=_dumps(request), capture_output=True, text=True,
+                    timeout=budget, env=env, cwd=_ROOT)
+    except subprocess.TimeoutExpired:
+        return _failed(name, fn, chosen, seed, "A handler returns promptly (grading has a time budget)",
+                       f"grading did not finish within {budget:g} s and was stopped (is there a loop "
+                       "that never ends, even when interrupted?)")
+    try:
+        data = _loads(proc.stdout)
+    except ValueError:
+        tail = (proc.stderr or "").strip().splitlines()[-3:]
+        return _failed(name, fn, chosen, seed, LOADS,
+                       f"the grading process ended without a report (exit status {proc.returncode}; "
+                       f"it may have run out of memory): {' '.join(tail)}")
+    return GradeReport.from_dict(data, fn=fn)
+
+
+def check(name: str, fn, layer: str, *, hidden: bool = False) -> GradeReport:
+    """What a graded cell runs: grade ``layer`` of ``fn`` in a fresh process; raise
+    ``AssertionError`` (the report as text) when it fails, after showing the report with a
+    static picture of the failing run. Never assigns a variable of the notebook."""
+    if layer not in LAYERS:
+        raise InvalidArgument(f"layer must be one of {list(LAYERS)}; got {layer!r}")
+    report = grade_isolated(name, fn, [layer], hidden=hidden)
+    if not report.passed:
+        try:
+            from IPython.display import display
+            display(report)
+        except Exception:
+            pass
+        raise AssertionError(str(report))
+    return None
+
+
+def _failed(name, fn, layers, seed, rule, message) -> GradeReport:
+    results = {layer: LayerResult(layer, 1, [Finding(layer, "grading", rule, message)]) for layer in layers}
+    return GradeReport(name, fn, results, seed)
+
+
+# -- the child side -----------------------------------------------------------------------------------
+
+def _snapshot() -> dict:
+    """Everything the verdict depends on (the objects themselves, compared by identity, so a
+    replacement cannot reuse a freed object's id): raftbook's modules and classes, builtins."""
+    import builtins
+    state = {}
+    for mname, mod in list(sys.modules.items()):
+        if not (mname == "raftbook" or mname.startswith("raftbook.")) or mod is None:
+            continue
+        for k, v in list(vars(mod).items()):
+            state[(mname, k)] = v
+            if isinstance(v, types.FunctionType):
+                state[(mname, k, "code")] = v.__code__
+            elif isinstance(v, type) and v.__module__ == mname:
+                for a, w in list(vars(v).items()):
+                    state[(mname, k, a)] = w
+    for k, v in vars(builtins).items():
+        state[("builtins", k)] = v
+    import random
+    for mod in (json, random, os, subprocess):
+        for k, v in vars(mod).items():
+            state[(mod.__name__, k)] = v
+    return state
+
+
+def _changed(before: dict, after: dict) -> list:
+    """What was replaced or removed (new attributes, such as submodules imported late, are fine)."""
+    missing = object()
+    return sorted({".".join(map(str, k[:2])) for k, v in before.items() if after.get(k, missing) is not v})
+
+
+def _child() -> None:
+    """The grading process: read a request on stdin, write a JSON report on stdout."""
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    except (ImportError, ValueError, OSError):
+        pass
+    out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # whatever the student's code prints goes to stderr, not into the report
+    request = json.loads(sys.stdin.read())
+    from . import delegation, grader  # noqa: F401 (imported before the student's code runs)
+    from .budget import Limits
+    from ..ui import view  # noqa: F401 (the picture)
+    import raftbook  # noqa: F401
+    delegation.arm()
+    name, layers, seed = request["name"], tuple(request["layers"]), int(request["seed"])
+    limits = Limits(**request["limits"])
+    before = _snapshot()
+    fn = None
+    try:
+        fn = _load(request["function"])
+        report = grader.grade(name, fn, layers, seed, limits=limits)
+        data = report.to_dict(picture=True)
+    except BaseException as exc:  # the submission itself could not be loaded or broke grading
+        data = _failed(name, None, layers, seed, LOADS,
+                       f"{type(exc).__name__}: {exc}").to_dict()
+    changed = _changed(before, _snapshot())
+    if changed:
+        shown = ", ".join(changed[:4]) + (" ..." if len(changed) > 4 else "")
+        data = _failed(name, None, layers, seed, UNTOUCHED,
+                       f"the submission changed the grader's own code ({shown}); a graded function "
+                       "may change only the server it is given, so this part earns no points").to_dict()
+    out.write(json.dumps(data))
+    out.flush()
+
+
+def _load(function: dict):
+    if "qualname" in function:
+        target = importlib.import_module(function["module"])
+        for part in function["qualname"].split("."):
+            target = getattr(target, part)
+        return target
+    import raftbook
+    from raftbook import AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply, Role
+    from raftbook.exercises import apply_command, make_node
+    ns = {"__name__": str(function.get("module") or "__main__"), "rb": raftbook, "AppendEntries": AppendEntries,
+          "AppendEntriesReply": AppendEntriesReply, "Entry": Entry, "RequestVote": RequestVote,
+          "RequestVoteReply": RequestVoteReply, "Role": Role, "apply_command": apply_command,
+          "make_node": make_node}
+    exec(compile(function["code"], "<your notebook>", "exec"), ns)
+    fn = ns.get(function["function"])
+    if not callable(fn):
+        raise InvalidArgument(f"the notebook's code defines no function {function['function']!r}")
+    return fn
+
+
+__all__ = ["NoHiddenSeed", "SEED_VARIABLE", "check", "function_source", "grade_isolated", "hidden_seed"]
