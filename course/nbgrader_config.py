@@ -4,6 +4,7 @@ Run nbgrader from this folder, e.g. ``nbgrader generate_assignment A1``; see
 docs/assignments.md for the whole cycle (release, collect, autograde, feedback).
 """
 import os
+import random
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -11,5 +12,18 @@ c.CourseDirectory.course_id = "raftbook"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # What a student finds in place of a solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-# Grading runs the three layers of checks several times per function; allow for slow machines.
-c.Execute.timeout = 300
+# Each graded cell grades in a fresh process that stops itself within about 20 s (a looping
+# function is stopped after 250 ms); allow for slow machines, but never the old 300 s per cell.
+c.Execute.timeout = 120
+
+# The hidden tests' seed is the instructor's, never the students': the environment variable
+# RAFTBOOK_HIDDEN_SEED, or else hidden_seed.txt beside this file, made once with a random seed on
+# first use (keep it out of what students see; course/.gitignore leaves it out of the repository).
+# Kernels that nbgrader starts inherit it; raftbook reads it once and removes it from os.environ.
+if not os.environ.get("RAFTBOOK_HIDDEN_SEED"):
+    _seed_file = os.path.join(c.CourseDirectory.root, "hidden_seed.txt")
+    if not os.path.exists(_seed_file):
+        with open(_seed_file, "w", encoding="utf-8") as _f:
+            _f.write(f"{random.SystemRandom().randint(2, 999_999)}\n")
+    with open(_seed_file, encoding="utf-8") as _f:
+        os.environ["RAFTBOOK_HIDDEN_SEED"] = _f.read().strip()

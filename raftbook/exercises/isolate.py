@@ -52,6 +52,8 @@ _HIDDEN = os.environ.pop(SEED_VARIABLE, None)
 _run = subprocess.run
 _loads = json.loads
 _dumps = json.dumps
+_AssertionError = AssertionError
+_any = any
 
 #: Seconds a fresh process needs to start and import raftbook, on top of the grade's own budget.
 STARTUP_S = 12.0
@@ -188,6 +190,12 @@ def grade_isolated(name: str, fn, layers=None, seed: int = 0, *, hidden: bool = 
     The report is rebuilt from plain JSON; ``report.replay()`` replays its
     failing run here with ``fn``.
     """
+    data = _grade_data(name, fn, layers, seed, hidden, limits)
+    return GradeReport.from_dict(data, fn=fn)
+
+
+def _grade_data(name, fn, layers, seed, hidden, limits) -> dict:
+    """The isolated grade as the plain data the grading process wrote."""
     from .budget import DEFAULT_LIMITS
     from .grader import _check_args
     name, chosen, seed = _check_args(name, fn, layers, seed)
@@ -197,7 +205,7 @@ def grade_isolated(name: str, fn, layers=None, seed: int = 0, *, hidden: bool = 
     try:
         function = function_source(fn)
     except InvalidArgument as exc:
-        return _failed(name, fn, chosen, seed, LOADS, str(exc))
+        return _failed(name, fn, chosen, seed, LOADS, str(exc)).to_dict()
     request = {"name": name, "layers": list(chosen), "seed": seed, "function": function,
                "limits": {"call_ms": limits.call_ms, "grade_s": limits.grade_s,
                           "max_messages": limits.max_messages}}
@@ -211,32 +219,42 @@ def grade_isolated(name: str, fn, layers=None, seed: int = 0, *, hidden: bool = 
     except subprocess.TimeoutExpired:
         return _failed(name, fn, chosen, seed, "A handler returns promptly (grading has a time budget)",
                        f"grading did not finish within {budget:g} s and was stopped (is there a loop "
-                       "that never ends, even when interrupted?)")
+                       "that never ends, even when interrupted?)").to_dict()
     try:
         data = _loads(proc.stdout)
+        if not isinstance(data, dict) or not isinstance(data.get("layers"), dict):
+            raise ValueError
     except ValueError:
         tail = (proc.stderr or "").strip().splitlines()[-3:]
         return _failed(name, fn, chosen, seed, LOADS,
                        f"the grading process ended without a report (exit status {proc.returncode}; "
-                       f"it may have run out of memory): {' '.join(tail)}")
-    return GradeReport.from_dict(data, fn=fn)
+                       f"it may have run out of memory): {' '.join(tail)}").to_dict()
+    return data
 
 
-def check(name: str, fn, layer: str, *, hidden: bool = False) -> GradeReport:
+def check(name: str, fn, layer: str, *, hidden: bool = False) -> None:
     """What a graded cell runs: grade ``layer`` of ``fn`` in a fresh process; raise
     ``AssertionError`` (the report as text) when it fails, after showing the report with a
     static picture of the failing run. Never assigns a variable of the notebook."""
     if layer not in LAYERS:
         raise InvalidArgument(f"layer must be one of {list(LAYERS)}; got {layer!r}")
-    report = grade_isolated(name, fn, [layer], hidden=hidden)
-    if not report.passed:
-        try:
-            from IPython.display import display
-            display(report)
-        except Exception:
-            pass
-        raise AssertionError(str(report))
-    return None
+    data = _grade_data(name, fn, [layer], 0, hidden, None)
+    # The verdict is read from the process's own data, with functions taken when raftbook was
+    # imported: replacing the report class or builtins in the notebook does not change it.
+    failed = _any(d.get("findings") for d in data["layers"].values()) or layer not in data["layers"]
+    if not failed:
+        return None
+    report = GradeReport.from_dict(data, fn=fn)
+    try:
+        from IPython.display import display
+        display(report)
+    except Exception:
+        pass
+    try:
+        text = str(report)
+    except Exception:
+        text = f"{name}: the {layer} checks failed"
+    raise _AssertionError(text)
 
 
 def _failed(name, fn, layers, seed, rule, message) -> GradeReport:
