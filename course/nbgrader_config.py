@@ -12,9 +12,19 @@ c.CourseDirectory.course_id = "raftbook"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # What a student finds in place of a solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
-# Each graded cell grades in a fresh process that stops itself within about 20 s (a looping
-# function is stopped after 250 ms); allow for slow machines, but never the old 300 s per cell.
+# Each graded cell grades in a fresh process that stops itself within about 30 s (a looping
+# function is stopped after 250 ms); allow for slow machines. The other cells (trying the
+# function by hand, watching it in a cluster, the self-check) need a second or two, but call the
+# student's function in the kernel itself, where nothing can stop a loop: give them 15 s, so a
+# submission that loops forever is autograded within a minute.
 c.Execute.timeout = 120
+
+
+def _cell_timeout(cell):
+    return 120 if cell.get("metadata", {}).get("nbgrader", {}).get("grade") else 15
+
+
+c.Execute.timeout_func = _cell_timeout
 
 # The hidden tests' seed is the instructor's, never the students': the environment variable
 # RAFTBOOK_HIDDEN_SEED, or else hidden_seed.txt beside this file, made once with a random seed on

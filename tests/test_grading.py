@@ -184,3 +184,17 @@ def test_make_node_builds_the_state_it_is_told():
 def test_make_node_rejects_impossible_states(kwargs):
     with pytest.raises(rb.InvalidArgument):
         make_node(**kwargs)
+
+
+def test_a_stuck_commit_is_not_labelled_as_a_missing_leader():
+    bug = BUGS["forget_to_advance_commit"]
+    report = rb.grade(bug.handler, bug.fn, layers=["scenarios"])
+    crash = next(f for f in report.findings if f.check == "leader crash after submit")
+    assert crash.rule.startswith("Commitment") and "no-op) committed and applied" in crash.message
+    assert "first leader being elected" not in crash.message
+    # The step where the rule broke is marked, and the words are the student's, not the tool's.
+    assert crash.steps[-1].startswith("» t=")
+    assert "What happened, oldest first (» marks where the rule broke)" in str(crash)
+    text = "\n".join(str(f) for f in rb.grade(BUGS["second_vote_in_a_term"].handler,
+                                               BUGS["second_vote_in_a_term"].fn, layers=["campaigns"]).findings)
+    assert "replaced handler" not in text and "(what your function did)" in text

@@ -213,3 +213,21 @@ def test_check_raises_with_the_report_and_assigns_nothing():
         rb.exercises.check("request_vote", wrong_vote, "rules")
     with pytest.raises(rb.InvalidArgument):
         rb.exercises.check("request_vote", wrong_vote, "rule")
+
+
+def test_check_adds_the_instructors_seed_only_when_there_is_one(monkeypatch):
+    seen = []
+    real = isolate._grade_data
+
+    def spy(name, fn, layers, seeds, limits):
+        seen.append(list(seeds))
+        return real(name, fn, layers, seeds, limits)
+    monkeypatch.setattr(isolate, "_grade_data", spy)
+    bug = BUGS["apply_twice"]  # passes its scenarios at every seed
+    monkeypatch.setattr(isolate, "_HIDDEN", None)
+    rb.exercises.check(bug.handler, bug.fn, "scenarios")
+    monkeypatch.setattr(isolate, "_HIDDEN", "7")
+    rb.exercises.check(bug.handler, bug.fn, "scenarios")
+    with pytest.raises(AssertionError, match=r"apply_twice\): FAILED  \[rules 3/4\]"):
+        rb.exercises.check(bug.handler, bug.fn, "rules")
+    assert seen == [[0], [0, 7], [0, 7]]

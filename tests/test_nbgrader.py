@@ -122,6 +122,12 @@ def _pipeline(root, aid, nbname, functions):
     _solution_cells(tampered)[gid].source += TAMPER
     subs["tamper"] = (tampered, total - _lost(cheat))
     gid, handler = next(iter(functions.items()))
+    if aid == "A1":  # hands in a bug, and edits every test cell to pass: nbgrader restores them
+        edited = _submission(release, source, {gid: CHEATS[aid]})
+        for cell in edited.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade"):
+                cell.source = "pass\n"
+        subs["edited"] = (edited, total - _lost(CHEATS[aid]))
     subs["reference"] = (_submission(release, source, code={
         gid: f'import raftbook.rules\n{gid} = raftbook.rules.reference_handlers_all["{handler}"]\n'}), total - 10)
     expected = {}
@@ -131,7 +137,8 @@ def _pipeline(root, aid, nbname, functions):
         nbformat.write(nb, path)
         (path.parent / "timestamp.txt").write_text("2026-01-01 12:00:00.000000 UTC")
         expected[(aid, student)] = score
-    nbgrader(root, "autograde", aid, "--force")  # every student of the assignment in one call
+    out, err = nbgrader(root, "autograde", aid, "--force")  # every student of the assignment in one call
+    changed = re.findall(r"Attribute '(\w+)' for cell (\S+) has changed", out + err)
     looping_s = None
     if aid == "A1":  # a function that never returns, autograded on its own, against the clock
         gid = next(iter(functions))
@@ -157,7 +164,7 @@ def _pipeline(root, aid, nbname, functions):
         nbgrader(root, "generate_feedback", aid, "--student", f"bug_{CHEATS[aid]}", "--force")
         feedback = next((root / "feedback" / f"bug_{CHEATS[aid]}" / aid).glob("*.html")).read_text()
     return {"expected": expected, "got": got, "verdicts": verdicts, "validate": out + err,
-            "release": root / "release" / aid / f"{nbname}.ipynb", "looping_s": looping_s,
+            "release": root / "release" / aid / f"{nbname}.ipynb", "looping_s": looping_s, "changed": changed,
             "feedback": feedback}
 
 
@@ -180,6 +187,16 @@ def test_every_submission_gets_the_score_its_bugs_predict(course):
         assert run["got"][(aid, "tamper")][0] == run["got"][(aid, f"bug_{CHEATS[aid]}")][0] < \
             run["got"][(aid, "correct")][0]
         assert run["got"][(aid, "reference")][0] == run["got"][(aid, "correct")][0] - 10
+
+
+def test_only_a_real_edit_of_a_test_cell_draws_a_checksum_warning(course):
+    # nbgrader warns when a locked cell's checksum differs from the gradebook's, and restores the
+    # cell. Untouched cells never differ (there is no hidden code to clear); the A1 submission
+    # that replaced its three test cells with `pass` is caught, cell by cell, and still scores
+    # only what its function deserves (the score test above).
+    assert course["A1"]["changed"] == [("checksum", gid) for gid in ("a1_rules", "a1_scenarios", "a1_campaigns")]
+    for aid in ("A2", "A3", "A4"):
+        assert course[aid]["changed"] == []
 
 
 def test_a_looping_submission_is_autograded_within_a_minute(course):
@@ -228,15 +245,19 @@ def test_source_notebooks_are_well_formed_nbgrader_notebooks():
             assert meta["schema_version"] == 3
             if meta["grade"]:
                 assert meta["locked"] and meta["points"] in POINTS.values()
-                assert "### BEGIN HIDDEN TESTS" in cell.source and "rb.exercises.check(" in cell.source
-                hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1]
-                assert "hidden=True" in hidden and "seed" not in hidden
+                # One isolated check, which adds the instructor's hidden seed at autograde time: no
+                # hidden code, so the released cell is the source cell and nbgrader's checksums agree.
+                assert "rb.exercises.check(" in cell.source and "HIDDEN" not in cell.source
+                assert "seed" not in cell.source.split("rb.exercises.check(")[1]
                 # A graded cell assigns no variable, so the student's `report` survives Run All.
                 assert not re.search(r"^\s*\w+\s*=", cell.source, re.M)
             if meta["solution"]:
                 assert not meta["locked"] and "### BEGIN SOLUTION" in cell.source
             assert not cell.get("outputs")
         assert sum(c.metadata["nbgrader"].get("points", 0) for c in tests) == 10 * len(functions)
+        release = nbformat.read(COURSE / "release" / aid / f"{nbname}.ipynb", as_version=4)
+        assert [c.source for c in tests] == [c.source for c in release.cells
+                                             if c.metadata.get("nbgrader", {}).get("grade")]
         assert any("rb.show(" in c.source for c in nb.cells)
 
 

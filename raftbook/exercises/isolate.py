@@ -17,10 +17,12 @@ which hands the student's function to a fresh Python process:
   grader's modules and builtins as they were; if not, every layer fails;
 * the report comes back as plain JSON (:meth:`GradeReport.to_dict`).
 
-The hidden tests' seed comes from the instructor at autograde time: the
+The hidden checks' seed comes from the instructor at autograde time: the
 environment variable ``RAFTBOOK_HIDDEN_SEED`` (``course/nbgrader_config.py``
 sets it from ``course/hidden_seed.txt``), read once when raftbook is imported
-and then removed from the environment. The package holds no hidden seed.
+and then removed from the environment. The package holds no hidden seed, and
+the graded cells hold no hidden code: :func:`check` adds the hidden seed when
+there is one.
 
 What isolation cannot stop: code that subverts the kernel itself (replacing
 this module's functions, or IPython's error handling). ``python -m
@@ -190,26 +192,29 @@ def grade_isolated(name: str, fn, layers=None, seed: int = 0, *, hidden: bool = 
     The report is rebuilt from plain JSON; ``report.replay()`` replays its
     failing run here with ``fn``.
     """
-    data = _grade_data(name, fn, layers, seed, hidden, limits)
+    if hidden:
+        seed = hidden_seed()
+    data = _grade_data(name, fn, layers, [seed], limits)
     return GradeReport.from_dict(data, fn=fn)
 
 
-def _grade_data(name, fn, layers, seed, hidden, limits) -> dict:
-    """The isolated grade as the plain data the grading process wrote."""
+def _grade_data(name, fn, layers, seeds, limits) -> dict:
+    """The isolated grade as the plain data the grading process wrote: the report of the first
+    of ``seeds`` at which ``fn`` fails, or of the last one."""
     from .budget import DEFAULT_LIMITS
     from .grader import _check_args
-    name, chosen, seed = _check_args(name, fn, layers, seed)
-    if hidden:
-        seed = hidden_seed()
+    for seed in seeds:
+        name, chosen, _ = _check_args(name, fn, layers, seed)
+    seed = seeds[0]
     limits = limits or DEFAULT_LIMITS
     try:
         function = function_source(fn)
     except InvalidArgument as exc:
         return _failed(name, fn, chosen, seed, LOADS, str(exc)).to_dict()
-    request = {"name": name, "layers": list(chosen), "seed": seed, "function": function,
+    request = {"name": name, "layers": list(chosen), "seeds": list(seeds), "function": function,
                "limits": {"call_ms": limits.call_ms, "grade_s": limits.grade_s,
                           "max_messages": limits.max_messages}}
-    budget = limits.grade_s + STARTUP_S
+    budget = limits.grade_s * len(seeds) + STARTUP_S
     boot = (f"import sys; sys.path.insert(0, {_ROOT!r}); "
             "from raftbook.exercises.isolate import _child; _child()")
     env = {k: v for k, v in os.environ.items() if k != SEED_VARIABLE and not k.startswith("PYTHON")}
@@ -232,13 +237,23 @@ def _grade_data(name, fn, layers, seed, hidden, limits) -> dict:
     return data
 
 
-def check(name: str, fn, layer: str, *, hidden: bool = False) -> None:
+def check(name: str, fn, layer: str, *, hidden: bool | None = None) -> None:
     """What a graded cell runs: grade ``layer`` of ``fn`` in a fresh process; raise
     ``AssertionError`` (the report as text) when it fails, after showing the report with a
-    static picture of the failing run. Never assigns a variable of the notebook."""
+    static picture of the failing run. Never assigns a variable of the notebook.
+
+    ``hidden``: None (what the course's cells use) grades at the visible seed 0 and, when the
+    instructor's seed is set (at autograde time), at that seed too; True only at the
+    instructor's seed (an error without one); False only at seed 0. The hidden checks thus need
+    no hidden code in the cell, so a released cell is the source cell, character for character.
+    """
     if layer not in LAYERS:
         raise InvalidArgument(f"layer must be one of {list(LAYERS)}; got {layer!r}")
-    data = _grade_data(name, fn, [layer], 0, hidden, None)
+    if hidden is None:
+        seeds = [0] + ([hidden_seed()] if _HIDDEN is not None else [])
+    else:
+        seeds = [hidden_seed()] if hidden else [0]
+    data = _grade_data(name, fn, [layer], seeds, None)
     # The verdict is read from the process's own data, with functions taken when raftbook was
     # imported: replacing the report class or builtins in the notebook does not change it.
     failed = _any(d.get("findings") for d in data["layers"].values()) or layer not in data["layers"]
@@ -309,13 +324,17 @@ def _child() -> None:
     from ..ui import view  # noqa: F401 (the picture)
     import raftbook  # noqa: F401
     delegation.arm()
-    name, layers, seed = request["name"], tuple(request["layers"]), int(request["seed"])
+    name, layers, seeds = request["name"], tuple(request["layers"]), [int(s) for s in request["seeds"]]
+    seed = seeds[0]
     limits = Limits(**request["limits"])
     before = _snapshot()
     fn = None
     try:
         fn = _load(request["function"])
-        report = grader.grade(name, fn, layers, seed, limits=limits)
+        for seed in seeds:
+            report = grader.grade(name, fn, layers, seed, limits=limits)
+            if not report.passed:
+                break
         data = report.to_dict(picture=True)
     except BaseException as exc:  # the submission itself could not be loaded or broke grading
         data = _failed(name, None, layers, seed, LOADS,
