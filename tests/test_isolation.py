@@ -95,10 +95,17 @@ def _hides_it(node, msg):
     (_hides_it, "called the reference rule handle_request_vote"),
 ])
 def test_the_reference_and_wrappers_of_it_are_flagged(fn, words):
-    report = rb.grade("request_vote", fn)
+    report = rb.grade("request_vote", fn, own_work=True)
     assert not any(report.layer_passed(layer) for layer in LAYERS)
     assert all(f.rule == "A graded function does the rule's work itself" for f in report.findings)
     assert words in report.failures[0] and "earns no points" in report.failures[0]
+    # Practice grading keeps passing what behaves like the reference, with a note that says why
+    # a graded cell will not.
+    practice = rb.grade("request_vote", fn, layers=["rules"])
+    assert practice.passed
+    if fn is not _hides_it:  # only a run-time tripwire, which practice grading does not set, sees that one
+        assert len(practice.notes) == 1
+        assert "Note: " in str(practice) and "in a graded cell this part earns no points" in str(practice)
 
 
 def test_the_reference_and_its_wrappers_are_flagged_in_isolation_too():

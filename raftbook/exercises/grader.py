@@ -44,23 +44,29 @@ OWN_WORK = "A graded function does the rule's work itself"
 IN_TIME = "A handler returns promptly (grading has a time budget)"
 
 
-def grade(name: str, fn, layers=None, seed: int = 0, *, limits: Limits | None = None) -> GradeReport:
+def grade(name: str, fn, layers=None, seed: int = 0, *, limits: Limits | None = None,
+          own_work: bool = False) -> GradeReport:
     """Grade ``fn`` as the replacement for the rule ``name``; returns a :class:`GradeReport`.
 
     ``layers``: a subset of ("rules", "scenarios", "campaigns"), all by default.
     ``seed``: 0 for the checks students see; other seeds shift the terms of the
     rule cases and pick other scenario and campaign runs (the hidden tests).
     ``limits``: the time and message budgets (:class:`~raftbook.exercises.budget.Limits`).
-    A function that is, wraps or calls the reference rule fails every layer with a
-    finding that says so.
+    A function that is, wraps or calls the reference rule is noted on the report
+    (``report.notes``); with ``own_work=True`` (what the graded cells use, in a fresh
+    process) it fails every layer with a finding that says so instead.
     """
     name, chosen, seed = _check_args(name, fn, layers, seed)
     problem = reference_problem(name, fn)
-    if problem is not None:
+    if problem is not None and own_work:
         results = {layer: LayerResult(layer, 1, [Finding(layer, "your own work", OWN_WORK, problem)])
                    for layer in chosen}
         return GradeReport(name, fn, results, seed)
-    return run_checks(name, fn, chosen, seed, limits=limits, trip=True)
+    report = run_checks(name, fn, chosen, seed, limits=limits, trip=own_work)
+    if problem is not None:
+        report.notes.append(problem.replace("so this part earns no points",
+                                            "so in a graded cell this part earns no points"))
+    return report
 
 
 def run_checks(name: str, fn, layers=LAYERS, seed: int = 0, *, limits: Limits | None = None,

@@ -108,6 +108,8 @@ class GradeReport:
         self.seed = seed
         self.fn_name = _fn_name(fn)
         self._picture: str | None = None
+        #: Things to know that are not failures (a function that uses the reference rule, say).
+        self.notes: list = []
 
     # -- plain data (what crosses from an isolated grading process) ---------------
     def to_dict(self, picture: bool = False) -> dict:
@@ -216,6 +218,7 @@ class GradeReport:
             lines.append(f"... and {len(findings) - SHOWN} more findings (report.failures lists them all).")
         if self.passed:
             lines.append("Every check passed.")
+        lines.extend(f"Note: {n}." for n in self.notes)
         return "\n".join(lines)
 
     def _repr_html_(self):
@@ -235,6 +238,7 @@ class GradeReport:
                f"<p><b>{e(self.name)}</b> (<code>{e(self.fn_name)}</code>): "
                f"<b style='color:{colour}'>{verdict}</b></p>",
                "<table><tr><th></th><th>layer</th><th>checks passed</th></tr>", *rows, "</table>"]
+        out.extend(f"<p><b>Note:</b> {e(n)}.</p>" for n in self.notes)
         if self.findings:
             out.append("<ol>")
             for f in self.findings:
