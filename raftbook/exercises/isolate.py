@@ -32,17 +32,30 @@ kernel; see docs/assignments.md.
 from __future__ import annotations
 
 import ast
+import builtins
 import importlib
 import inspect
 import json
 import os
+import random
 import subprocess
 import sys
 import textwrap
 import types
 
+try:
+    import resource
+except ImportError:  # not on Windows: no memory limit there
+    resource = None
+
+from ..core.kv import apply_command
+from ..core.messages import AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply
+from ..core.roles import Role
 from ..errors import InvalidArgument, RaftbookError
+from . import delegation, grader
+from .budget import DEFAULT_LIMITS, Limits
 from .report import LAYERS, Finding, GradeReport, LayerResult
+from .rulecase import make_node
 
 #: The environment variable that carries the instructor's hidden seed.
 SEED_VARIABLE = "RAFTBOOK_HIDDEN_SEED"
@@ -201,10 +214,8 @@ def grade_isolated(name: str, fn, layers=None, seed: int = 0, *, hidden: bool = 
 def _grade_data(name, fn, layers, seeds, limits) -> dict:
     """The isolated grade as the plain data the grading process wrote: the report of the first
     of ``seeds`` at which ``fn`` fails, or of the last one."""
-    from .budget import DEFAULT_LIMITS
-    from .grader import _check_args
     for seed in seeds:
-        name, chosen, _ = _check_args(name, fn, layers, seed)
+        name, chosen, _ = grader._check_args(name, fn, layers, seed)
     seed = seeds[0]
     limits = limits or DEFAULT_LIMITS
     try:
@@ -282,7 +293,6 @@ def _failed(name, fn, layers, seed, rule, message) -> GradeReport:
 def _snapshot() -> dict:
     """Everything the verdict depends on (the objects themselves, compared by identity, so a
     replacement cannot reuse a freed object's id): raftbook's modules and classes, builtins."""
-    import builtins
     state = {}
     for mname, mod in list(sys.modules.items()):
         if not (mname == "raftbook" or mname.startswith("raftbook.")) or mod is None:
@@ -296,7 +306,6 @@ def _snapshot() -> dict:
                     state[(mname, k, a)] = w
     for k, v in vars(builtins).items():
         state[("builtins", k)] = v
-    import random
     for mod in (json, random, os, subprocess):
         for k, v in vars(mod).items():
             state[(mod.__name__, k)] = v
@@ -312,17 +321,13 @@ def _changed(before: dict, after: dict) -> list:
 def _child() -> None:
     """The grading process: read a request on stdin, write a JSON report on stdout."""
     try:
-        import resource
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    except (ImportError, ValueError, OSError):
+    except (AttributeError, ValueError, OSError):
         pass
     out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # whatever the student's code prints goes to stderr, not into the report
     request = json.loads(sys.stdin.read())
-    from . import delegation, grader  # noqa: F401 (imported before the student's code runs)
-    from .budget import Limits
-    from ..ui import view  # noqa: F401 (the picture)
-    import raftbook  # noqa: F401
+    importlib.import_module("raftbook.ui.view")  # the picture's module, before the student's code runs
     delegation.arm()
     name, layers, seeds = request["name"], tuple(request["layers"]), [int(s) for s in request["seeds"]]
     seed = seeds[0]
@@ -355,10 +360,7 @@ def _load(function: dict):
         for part in function["qualname"].split("."):
             target = getattr(target, part)
         return target
-    import raftbook
-    from raftbook import AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply, Role
-    from raftbook.exercises import apply_command, make_node
-    ns = {"__name__": str(function.get("module") or "__main__"), "rb": raftbook, "AppendEntries": AppendEntries,
+    ns = {"__name__": str(function.get("module") or "__main__"), "rb": sys.modules["raftbook"], "AppendEntries": AppendEntries,
           "AppendEntriesReply": AppendEntriesReply, "Entry": Entry, "RequestVote": RequestVote,
           "RequestVoteReply": RequestVoteReply, "Role": Role, "apply_command": apply_command,
           "make_node": make_node}

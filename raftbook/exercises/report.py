@@ -12,7 +12,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InvalidState
+from ..errors import InvalidArgument, InvalidState
+from ..sim.cluster import Cluster
+from ..ui.view import render_svg
+from .budget import Guard, Limits
 
 #: The three layers of every grader, in the order they run.
 LAYERS = ("rules", "scenarios", "campaigns")
@@ -136,7 +139,6 @@ class GradeReport:
         """
         if self._picture is None and self.trace is not None and self.fn is not None:
             try:
-                from ..ui.view import render_svg
                 self._picture = render_svg(self.replay())
             except Exception:  # a picture is a courtesy; a function that breaks replays gets none
                 self._picture = ""
@@ -167,14 +169,12 @@ class GradeReport:
     def layer_passed(self, layer: str) -> bool:
         """Did ``layer`` run and pass? (what the course's test cells assert)"""
         if layer not in LAYERS:
-            from ..errors import InvalidArgument
             raise InvalidArgument(f"unknown layer {layer!r}; the layers are {list(LAYERS)}")
         lr = self.layers.get(layer)
         return lr is not None and lr.passed
 
     def replay(self):
         """The shortest failing run as a live cluster (``rb.show(report.replay())``)."""
-        from ..sim.cluster import Cluster
         if self.trace is None:
             raise InvalidState("this report has no failing run to replay"
                                + (": every check passed" if self.passed else
@@ -183,7 +183,6 @@ class GradeReport:
         if self.fn is None:
             raise InvalidState("this report came without the graded function; rebuild the run with "
                                "rb.Cluster.from_trace(report.trace, handlers={name: your_function})")
-        from .budget import Guard, Limits
         guarded = Guard(Limits(grade_s=60.0)).wrap(self.name, self.fn, trip=False)
         return Cluster.from_trace(self.trace, handlers={self.name: guarded})
 

@@ -21,6 +21,7 @@ from ..errors import HandlerError, InvalidArgument, RaftbookError
 from ..core.messages import Entry
 from ..core.node import RaftNode
 from ..core.roles import Role
+from ..core.rules import apply_committed as _apply
 from .report import Finding, LayerResult
 
 
@@ -65,7 +66,6 @@ def make_node(handlers=None, *, id: int = 1, n: int = 3, term: int = 0, voted_fo
     node.role = role
     node.leader_id = leader_id
     node.commit_index = commit_index
-    from ..core.rules import apply_committed as _apply
     upto = commit_index if last_applied is None else last_applied
     saved = node.commit_index
     node.commit_index = upto
