@@ -15,13 +15,13 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # Each graded cell grades in a fresh process that stops itself within about 30 s (a looping
 # function is stopped after 250 ms); allow for slow machines. The other cells (trying the
 # function by hand, watching it in a cluster, the self-check) need a second or two, but call the
-# student's function in the kernel itself, where nothing can stop a loop: give them 15 s, so a
+# student's function in the kernel itself, where nothing can stop a loop: give them 12 s, so a
 # submission that loops forever is autograded within a minute.
 c.Execute.timeout = 120
 
 
 def _cell_timeout(cell):
-    return 120 if cell.get("metadata", {}).get("nbgrader", {}).get("grade") else 15
+    return 120 if cell.get("metadata", {}).get("nbgrader", {}).get("grade") else 12
 
 
 c.Execute.timeout_func = _cell_timeout
