@@ -76,21 +76,25 @@ def run_checks(name: str, fn, layers=LAYERS, seed: int = 0, *, limits: Limits | 
     guard = Guard(limits or DEFAULT_LIMITS)
     guarded = guard.wrap(name, fn, trip=trip)
     results = {}
-    for layer in layers:
-        try:
-            results[layer] = _RUNNERS[layer](name, guarded, seed)
-        except GradeOvertime:
-            spent = guard.limits.grade_s
-            results[layer] = LayerResult(layer, 1, [Finding(
-                layer, "time budget", IN_TIME,
-                f"grading stopped after {spent:g} s, its budget, before this layer finished: the "
-                f"function is far slower than the rule needs ({guard.calls} calls ran); look for "
-                "work that grows with every call")])
+    with guard:
+        for layer in layers:
+            _run_layer(layer, name, guarded, seed, guard, results)
     if guard.delegated is not None:
-        results = {layer: LayerResult(layer, 1, [Finding(layer, "your own work", OWN_WORK,
-                                                                         guard.delegated)])
-                   for layer, lr in results.items()}
+        results = {layer: LayerResult(layer, 1, [Finding(layer, "your own work", OWN_WORK, guard.delegated)])
+                   for layer in results}
     return GradeReport(name, fn, results, seed)
+
+
+def _run_layer(layer, name, guarded, seed, guard, results) -> None:
+    try:
+        results[layer] = _RUNNERS[layer](name, guarded, seed)
+    except GradeOvertime:
+        spent = guard.limits.grade_s
+        results[layer] = LayerResult(layer, 1, [Finding(
+            layer, "time budget", IN_TIME,
+            f"grading stopped after {spent:g} s, its budget, before this layer finished: the "
+            f"function is far slower than the rule needs ({guard.calls} calls ran); look for "
+            "work that grows with every call")])
 
 
 def _check_args(name, fn, layers, seed):
