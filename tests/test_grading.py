@@ -8,6 +8,7 @@ import pytest
 import raftbook as rb
 from raftbook.exercises import BUGS, GRADED, HIDDEN_SEED, LAYERS, make_node
 from raftbook.exercises.campaign import run_campaign
+from raftbook.exercises.grader import run_checks
 from raftbook.rules import reference_handlers_all
 
 REFERENCE = {name: reference_handlers_all[name] for name in GRADED}
@@ -16,7 +17,7 @@ REFERENCE = {name: reference_handlers_all[name] for name in GRADED}
 @pytest.mark.parametrize("name", sorted(GRADED))
 @pytest.mark.parametrize("seed", [0, HIDDEN_SEED, 5])
 def test_the_reference_rules_pass_every_layer(name, seed):
-    report = rb.grade(name, REFERENCE[name], seed=seed)
+    report = run_checks(name, REFERENCE[name], seed=seed)
     assert report.passed, str(report)
     assert report.failures == [] and report.trace is None
     assert set(report.layers) == set(LAYERS)
@@ -87,7 +88,7 @@ def test_the_hidden_seed_shifts_the_terms_of_the_rule_cases():
 
 
 def test_layers_can_be_chosen():
-    report = rb.grade("request_vote", REFERENCE["request_vote"], layers=["rules"])
+    report = run_checks("request_vote", REFERENCE["request_vote"], layers=["rules"])
     assert list(report.layers) == ["rules"]
     assert report.layer_passed("rules") and not report.layer_passed("campaigns")
 
@@ -98,7 +99,7 @@ def test_the_report_renders_in_a_notebook():
     html = report._repr_html_()
     assert "data-passed='false'" in html and "Back-off" in html and "rb.show(report.replay())" in html
     assert "<script" not in html
-    ok = rb.grade("append_entries_reply", REFERENCE["append_entries_reply"], layers="rules")
+    ok = run_checks("append_entries_reply", REFERENCE["append_entries_reply"], layers=["rules"])
     assert "data-passed='true'" in ok._repr_html_()
     assert repr(ok).startswith("<GradeReport append_entries_reply")
 
@@ -141,7 +142,7 @@ def test_a_handler_that_breaks_its_server_is_a_finding():
         return []
     report = rb.grade("append_entries", replaces_the_log)
     assert not any(report.layer_passed(layer) for layer in LAYERS)
-    assert any("'list' object" in f for f in report.failures)
+    assert any("node.log is [] (list); it must stay the server's log" in f for f in report.failures)
     assert all(f.rule.startswith("A handler runs without raising") for f in report.findings
                if f.layer != "rules")
 
@@ -183,3 +184,17 @@ def test_make_node_builds_the_state_it_is_told():
 def test_make_node_rejects_impossible_states(kwargs):
     with pytest.raises(rb.InvalidArgument):
         make_node(**kwargs)
+
+
+def test_a_stuck_commit_is_not_labelled_as_a_missing_leader():
+    bug = BUGS["forget_to_advance_commit"]
+    report = rb.grade(bug.handler, bug.fn, layers=["scenarios"])
+    crash = next(f for f in report.findings if f.check == "leader crash after submit")
+    assert crash.rule.startswith("Commitment") and "no-op) committed and applied" in crash.message
+    assert "first leader being elected" not in crash.message
+    # The step where the rule broke is marked, and the words are the student's, not the tool's.
+    assert crash.steps[-1].startswith("» t=")
+    assert "What happened, oldest first (» marks where the rule broke)" in str(crash)
+    text = "\n".join(str(f) for f in rb.grade(BUGS["second_vote_in_a_term"].handler,
+                                               BUGS["second_vote_in_a_term"].fn, layers=["campaigns"]).findings)
+    assert "replaced handler" not in text and "(what your function did)" in text

@@ -7,8 +7,9 @@ catalogue of classic student bugs as buggy functions (see :mod:`.bugs`);
 from ..core.kv import apply_command
 from .bugs import BUGS, HIDDEN_SEED, Bug
 from .grader import GRADED, grade
+from .isolate import check, grade_isolated, hidden_seed
 from .report import LAYERS, Finding, GradeReport, LayerResult
 from .rulecase import make_node
 
 __all__ = ["BUGS", "Bug", "Finding", "GRADED", "GradeReport", "HIDDEN_SEED", "LAYERS", "LayerResult", "apply_command",
-           "grade", "make_node"]
+           "check", "grade", "grade_isolated", "hidden_seed", "make_node"]

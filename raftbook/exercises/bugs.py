@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from ..core.messages import AppendEntriesReply, RequestVoteReply
 from ..core.roles import Role
 from ..core.kv import apply_command
-from ..core.rules import handle_append_entries_reply, log_is_up_to_date
 
 
 #: The seed of the course's hidden tests (``rb.grade(..., seed=HIDDEN_SEED)``).
@@ -38,6 +37,44 @@ class Bug:
 
     def __iter__(self):  # name -> (handler name, buggy function, what it breaks)
         return iter((self.handler, self.fn, self.breaks))
+
+
+def _up_to_date(cand_last_term, cand_last_index, own_last_term, own_last_index):
+    """Section 5.4.1, as a student writes it: later last term wins, then the longer log."""
+    if cand_last_term != own_last_term:
+        return cand_last_term > own_last_term
+    return cand_last_index >= own_last_index
+
+
+def _bookkeeping(node, msg):
+    """A correct leader's bookkeeping, written without the reference rule (the A3 bugs below
+    change one branch of it): adopt a newer term, ignore stale replies, record a success,
+    back off after a refusal (to the follower's hint when it gives one)."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+        return []
+    if msg.term < node.current_term or node.role is not Role.LEADER:
+        return []
+    peer = msg.src
+    if msg.success:
+        advanced = msg.match_index > node.match_index[peer]
+        if advanced:
+            node.match_index[peer] = msg.match_index
+        node.next_index[peer] = max(node.next_index[peer], msg.match_index + 1)
+        node.advance_commit_index()
+        if advanced and node.config.max_entries is not None and node.next_index[peer] <= node.log.last_index:
+            return [node.append_entries_for(peer)]
+        return []
+    old = node.next_index[peer]
+    if msg.conflict_term:
+        last = node.log.last_index_of_term(msg.conflict_term)
+        new = last + 1 if last else msg.conflict_index
+    elif msg.conflict_index:
+        new = msg.conflict_index
+    else:
+        new = old - 1
+    node.next_index[peer] = max(min(new, old - 1), node.match_index[peer] + 1, 1)
+    return [node.append_entries_for(peer)]
 
 
 def _refuse(node, msg):
@@ -61,7 +98,7 @@ def timer_reset_on_every_request_vote(node, msg):
         return _refuse(node, msg)
     if node.voted_for is not None and node.voted_for != msg.src:
         return _refuse(node, msg)
-    if not log_is_up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
+    if not _up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
                              node.log.last_index):
         return _refuse(node, msg)
     return _grant(node, msg)
@@ -74,7 +111,7 @@ def second_vote_in_a_term(node, msg):
     if msg.term < node.current_term:
         return _refuse(node, msg)
     # BUG: no check of node.voted_for
-    if not log_is_up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
+    if not _up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
                              node.log.last_index):
         return _refuse(node, msg)
     return _grant(node, msg)
@@ -99,7 +136,7 @@ def no_step_down_on_higher_term(node, msg):
         return _refuse(node, msg)
     if msg.term == node.current_term and node.voted_for is not None and node.voted_for != msg.src:
         return _refuse(node, msg)
-    if not log_is_up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
+    if not _up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
                              node.log.last_index):
         return _refuse(node, msg)  # BUG: msg.term > current_term must be adopted first, always
     if msg.term > node.current_term:
@@ -116,7 +153,7 @@ def vote_for_stale_candidates(node, msg):
     # BUG: no refusal of msg.term < node.current_term
     if node.voted_for is not None and node.voted_for != msg.src:
         return [RequestVoteReply(node.id, msg.src, msg.term, False)]
-    if not log_is_up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
+    if not _up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
                              node.log.last_index):
         return [RequestVoteReply(node.id, msg.src, msg.term, False)]
     node.voted_for = msg.src
@@ -264,28 +301,28 @@ def match_index_from_next_index(node, msg):
         node.match_index[peer] = node.next_index[peer] - 1  # BUG: use msg.match_index
         node.advance_commit_index()
         return []
-    return handle_append_entries_reply(node, msg)
+    return _bookkeeping(node, msg)
 
 
 def act_on_stale_replies(node, msg):
     """Never checks a reply's term: a late reply of an older term is handled as a current one."""
     if msg.term < node.current_term and node.role is Role.LEADER:
         msg = replace(msg, term=node.current_term)  # BUG: it speaks of a log of an older term
-    return handle_append_entries_reply(node, msg)
+    return _bookkeeping(node, msg)
 
 
 def no_back_off(node, msg):
     """After a refusal, retries with the same nextIndex forever."""
     if not msg.success and msg.term == node.current_term and node.role is Role.LEADER:
         return [node.append_entries_for(msg.src)]  # BUG: move next_index back first
-    return handle_append_entries_reply(node, msg)
+    return _bookkeeping(node, msg)
 
 
 def ignore_higher_term_in_reply(node, msg):
     """Never steps down when a reply carries a higher term."""
     if msg.term > node.current_term:
         return []  # BUG: adopt the term and become a follower
-    return handle_append_entries_reply(node, msg)
+    return _bookkeeping(node, msg)
 
 
 def forget_to_advance_commit(node, msg):
@@ -295,7 +332,7 @@ def forget_to_advance_commit(node, msg):
         node.match_index[peer] = max(node.match_index[peer], msg.match_index)
         node.next_index[peer] = max(node.next_index[peer], msg.match_index + 1)
         return []  # BUG: call node.advance_commit_index()
-    return handle_append_entries_reply(node, msg)
+    return _bookkeeping(node, msg)
 
 
 # -- A4: commitment -----------------------------------------------------------------------
@@ -354,7 +391,8 @@ BUGS: dict[str, Bug] = dict([
          "A follower commits (and applies) entries after the last one the leader checked, which may "
          "be stale entries of an old term.", [R]),
     _bug(commit_index_decreases, "append_entries",
-         "A late, stale AppendEntries lowers commitIndex, so entries are applied again.", [R]),
+         "A late, stale AppendEntries lowers commitIndex below what was applied, so entries are "
+         "applied again.", [R, C]),
     _bug(no_term_check_at_prev_index, "append_entries",
          "Entries are appended after a conflicting entry: logs disagree (log matching breaks).",
          [R, S, C]),

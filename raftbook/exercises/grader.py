@@ -8,14 +8,21 @@
    (:mod:`.campaign`).
 
 Everything is seeded: the same function and seed give the same report.
+
+Every call of the student's function runs under a budget and is followed by a
+check of the server's state (:mod:`.budget`); a function that is, wraps or
+calls the reference rule earns no points (:mod:`.delegation`). The grades
+that count run in a fresh process (:mod:`.isolate`).
 """
 from __future__ import annotations
 
 from ..errors import InvalidArgument
 from ..core.rules import reference_handlers_all
 from . import a1_elections, a2_replication, a3_bookkeeping, a4_commitment  # noqa: F401 (register cases)
+from .budget import DEFAULT_LIMITS, GradeOvertime, Guard, Limits
 from .campaign import run_campaigns
-from .report import LAYERS, GradeReport
+from .delegation import reference_problem
+from .report import LAYERS, Finding, GradeReport, LayerResult
 from .rulecase import CASES, run_rules
 from .scenes import run_scenarios
 
@@ -31,13 +38,66 @@ GRADED = {
 _RUNNERS = {"rules": run_rules, "scenarios": run_scenarios, "campaigns": run_campaigns}
 
 
-def grade(name: str, fn, layers=None, seed: int = 0) -> GradeReport:
+#: The rule quoted when a submission hands the work to the reference rule.
+OWN_WORK = "A graded function does the rule's work itself"
+#: The rule quoted when grading ran out of time.
+IN_TIME = "A handler returns promptly (grading has a time budget)"
+
+
+def grade(name: str, fn, layers=None, seed: int = 0, *, limits: Limits | None = None,
+          own_work: bool = False) -> GradeReport:
     """Grade ``fn`` as the replacement for the rule ``name``; returns a :class:`GradeReport`.
 
     ``layers``: a subset of ("rules", "scenarios", "campaigns"), all by default.
     ``seed``: 0 for the checks students see; other seeds shift the terms of the
     rule cases and pick other scenario and campaign runs (the hidden tests).
+    ``limits``: the time and message budgets (:class:`~raftbook.exercises.budget.Limits`).
+    A function that is, wraps or calls the reference rule is noted on the report
+    (``report.notes``); with ``own_work=True`` (what the graded cells use, in a fresh
+    process) it fails every layer with a finding that says so instead.
     """
+    name, chosen, seed = _check_args(name, fn, layers, seed)
+    problem = reference_problem(name, fn)
+    if problem is not None and own_work:
+        results = {layer: LayerResult(layer, 1, [Finding(layer, "your own work", OWN_WORK, problem)])
+                   for layer in chosen}
+        return GradeReport(name, fn, results, seed)
+    report = run_checks(name, fn, chosen, seed, limits=limits, trip=own_work)
+    if problem is not None:
+        report.notes.append(problem.replace("so this part earns no points",
+                                            "so in a graded cell this part earns no points"))
+    return report
+
+
+def run_checks(name: str, fn, layers=LAYERS, seed: int = 0, *, limits: Limits | None = None,
+               trip: bool = False) -> GradeReport:
+    """The layers' checks alone, under budgets (what :func:`grade` runs once the function is
+    known to be the student's own; the tests run the reference rules through it)."""
+    guard = Guard(limits or DEFAULT_LIMITS)
+    guarded = guard.wrap(name, fn, trip=trip)
+    results = {}
+    with guard:
+        for layer in layers:
+            _run_layer(layer, name, guarded, seed, guard, results)
+    if guard.delegated is not None:
+        results = {layer: LayerResult(layer, 1, [Finding(layer, "your own work", OWN_WORK, guard.delegated)])
+                   for layer in results}
+    return GradeReport(name, fn, results, seed)
+
+
+def _run_layer(layer, name, guarded, seed, guard, results) -> None:
+    try:
+        results[layer] = _RUNNERS[layer](name, guarded, seed)
+    except GradeOvertime:
+        spent = guard.limits.grade_s
+        results[layer] = LayerResult(layer, 1, [Finding(
+            layer, "time budget", IN_TIME,
+            f"grading stopped after {spent:g} s, its budget, before this layer finished: the "
+            f"function is far slower than the rule needs ({guard.calls} calls ran); look for "
+            "work that grows with every call")])
+
+
+def _check_args(name, fn, layers, seed):
     if name not in GRADED:
         hint = (" (it is replaceable, but there is no grader for it)" if name in reference_handlers_all
                 else "")
@@ -59,8 +119,7 @@ def grade(name: str, fn, layers=None, seed: int = 0) -> GradeReport:
         raise InvalidArgument(f"layers must be chosen from {list(LAYERS)}; got {list(layers)!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InvalidArgument(f"seed must be a whole number >= 0; got {seed!r}")
-    results = {layer: _RUNNERS[layer](name, fn, seed) for layer in chosen}
-    return GradeReport(name, fn, results, seed)
+    return name, tuple(chosen), seed
 
 
 def rule_count(name: str) -> int:

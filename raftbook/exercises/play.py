@@ -162,7 +162,17 @@ class Play(FaultRun):
         """
         if self.c.violation is not None:
             lines = explain_violation(self.c, last=count).splitlines()[1:]
-            return tuple(line.strip() for line in lines if line.strip())
+            return tuple(_plain(line.strip()) for line in lines if line.strip())
+        steps = self._recent(count)
+        if self.message:
+            where = self.message.split(": ", 1)[-1] if self.trouble and self.trouble.kind in (
+                "handler_error", "broken") else self.message
+            if len(where) > 200:
+                where = where[:197] + "..."
+            steps += (f"{BROKE} t={self.c.now}: here the rule broke: {where}",)
+        return steps
+
+    def _recent(self, count: int) -> tuple:
         out = []  # [time, sentence, repeats], newest first
         for ev in reversed(self.c.history):
             for r in reversed(ev.reasons):
@@ -179,8 +189,17 @@ class Play(FaultRun):
         return _steps(out)
 
 
+#: Marks the step where the rule broke in a finding's steps (safety steps use "!").
+BROKE = "»"
+
+
+def _plain(sentence: str) -> str:
+    """The explanation's words, said to the student whose function it was."""
+    return sentence.replace("(seen from what the replaced handler did)", "(what your function did)")
+
+
 def _steps(out) -> tuple:
-    return tuple(f"t={t}: {text}" + (f" (seen {k} times in a row)" if k > 1 else "")
+    return tuple(_plain(f"t={t}: {text}") + (f" (seen {k} times in a row)" if k > 1 else "")
                  for t, text, k in reversed(out))
 
 

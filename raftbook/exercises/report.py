@@ -14,6 +14,8 @@ from pathlib import Path
 
 from ..errors import InvalidArgument, InvalidState
 from ..sim.cluster import Cluster
+from ..ui.view import render_svg
+from .budget import Guard, Limits
 
 #: The three layers of every grader, in the order they run.
 LAYERS = ("rules", "scenarios", "campaigns")
@@ -47,10 +49,30 @@ class Finding:
     reproduce: str | None = None
     steps: tuple = ()
 
+    def heading_and_steps(self) -> tuple:
+        """The steps' heading (which says how the step that broke the rule is marked), and the steps."""
+        steps = tuple(self.steps)
+        if steps and steps[0].startswith("The steps that led there"):
+            return steps[0].rstrip(":"), steps[1:]
+        if any(s.startswith("»") for s in steps):
+            return "What happened, oldest first (» marks where the rule broke)", steps
+        return "What happened just before, oldest first", steps
+
+    def to_dict(self) -> dict:
+        """Plain JSON data (what crosses from an isolated grading process)."""
+        return {"layer": self.layer, "check": self.check, "rule": self.rule, "message": self.message,
+                "trace": self.trace, "reproduce": self.reproduce, "steps": list(self.steps)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Finding":
+        return cls(str(data["layer"]), str(data["check"]), str(data["rule"]), str(data["message"]),
+                   data.get("trace"), data.get("reproduce"), tuple(data.get("steps") or ()))
+
     def __str__(self) -> str:
         text = f"[{self.layer}: {self.check}] {self.rule}: {self.message}"
         if self.steps:
-            text += "\n    Just before it went wrong:\n" + "\n".join(f"      - {s}" for s in self.steps)
+            heading, steps = self.heading_and_steps()
+            text += f"\n    {heading}:\n" + "\n".join(f"      - {s}" for s in steps)
         if self.reproduce:
             text += "\n    Reproduce it on one node:\n" + "\n".join(
                 f"      {line}" for line in self.reproduce.splitlines())
@@ -87,6 +109,40 @@ class GradeReport:
         self.fn = fn
         self.layers = layers
         self.seed = seed
+        self.fn_name = _fn_name(fn)
+        self._picture: str | None = None
+        #: Things to know that are not failures (a function that uses the reference rule, say).
+        self.notes: list = []
+
+    # -- plain data (what crosses from an isolated grading process) ---------------
+    def to_dict(self, picture: bool = False) -> dict:
+        """The report as plain JSON data; ``picture``: include the static SVG of the failing run."""
+        return {"name": self.name, "function": self.fn_name, "seed": self.seed,
+                "layers": {layer: {"checks": lr.checks, "findings": [f.to_dict() for f in lr.findings]}
+                           for layer, lr in self.layers.items()},
+                "picture": self.picture() if picture else None}
+
+    @classmethod
+    def from_dict(cls, data: dict, fn=None) -> "GradeReport":
+        """Rebuild a report from :meth:`to_dict` data; ``fn`` is the graded function (for replay)."""
+        layers = {layer: LayerResult(layer, int(d["checks"]), [Finding.from_dict(f) for f in d["findings"]])
+                  for layer, d in data["layers"].items() if layer in LAYERS}
+        report = cls(str(data["name"]), fn, layers, int(data.get("seed", 0)))
+        report.fn_name = str(data.get("function") or report.fn_name)
+        report._picture = data.get("picture")
+        return report
+
+    def picture(self) -> str | None:
+        """A static SVG of the servers where the shortest failing run ends (None without one).
+
+        Static, so it shows in nbgrader's feedback pages, where widgets do not.
+        """
+        if self._picture is None and self.trace is not None and self.fn is not None:
+            try:
+                self._picture = render_svg(self.replay())
+            except Exception:  # a picture is a courtesy; a function that breaks replays gets none
+                self._picture = ""
+        return self._picture or None
 
     # -- the contract ------------------------------------------------------------
     @property
@@ -124,7 +180,11 @@ class GradeReport:
                                + (": every check passed" if self.passed else
                                   "; its findings come from one-node rule cases: run the "
                                   "'Reproduce it on one node' code printed with each finding"))
-        return Cluster.from_trace(self.trace, handlers={self.name: self.fn})
+        if self.fn is None:
+            raise InvalidState("this report came without the graded function; rebuild the run with "
+                               "rb.Cluster.from_trace(report.trace, handlers={name: your_function})")
+        guarded = Guard(Limits(grade_s=60.0)).wrap(self.name, self.fn, trip=False)
+        return Cluster.from_trace(self.trace, handlers={self.name: guarded})
 
     def save_trace(self, path) -> None:
         """Write the shortest failing run as a JSON trace file (``rb.Cluster.load_trace``)."""
@@ -140,7 +200,7 @@ class GradeReport:
                 ok = lr.checks - len(lr.findings)
                 parts.append(f"{layer} {ok}/{lr.checks}")
         verdict = "PASSED" if self.passed else "FAILED"
-        return f"{self.name} ({_fn_name(self.fn)}): {verdict}  [" + ", ".join(parts) + "]"
+        return f"{self.name} ({self.fn_name}): {verdict}  [" + ", ".join(parts) + "]"
 
     def __bool__(self):
         return self.passed
@@ -157,6 +217,7 @@ class GradeReport:
             lines.append(f"... and {len(findings) - SHOWN} more findings (report.failures lists them all).")
         if self.passed:
             lines.append("Every check passed.")
+        lines.extend(f"Note: {n}." for n in self.notes)
         return "\n".join(lines)
 
     def _repr_html_(self):
@@ -173,17 +234,19 @@ class GradeReport:
             rows.append(f"<tr><td>{mark}</td><td>{e(LAYER_TITLES[layer])}</td>"
                         f"<td style='text-align:right'>{ok} / {lr.checks}</td></tr>")
         out = [f"<div class='raftbook-grade' data-passed='{str(self.passed).lower()}'>",
-               f"<p><b>{e(self.name)}</b> (<code>{e(_fn_name(self.fn))}</code>): "
+               f"<p><b>{e(self.name)}</b> (<code>{e(self.fn_name)}</code>): "
                f"<b style='color:{colour}'>{verdict}</b></p>",
                "<table><tr><th></th><th>layer</th><th>checks passed</th></tr>", *rows, "</table>"]
+        out.extend(f"<p><b>Note:</b> {e(n)}.</p>" for n in self.notes)
         if self.findings:
             out.append("<ol>")
             for f in self.findings:
                 item = (f"<li><b>{e(f.rule)}</b> <i>({e(f.layer)}: {e(f.check)})</i><br>"
                         f"{e(f.message)}")
                 if f.steps:
-                    item += "<br>Just before it went wrong:<ul>" + "".join(
-                        f"<li>{e(s)}</li>" for s in f.steps) + "</ul>"
+                    heading, steps = f.heading_and_steps()
+                    item += f"<br>{e(heading)}:<ul>" + "".join(
+                        f"<li>{e(s)}</li>" for s in steps) + "</ul>"
                 if f.reproduce:
                     item += f"<details><summary>reproduce on one node</summary><pre>{e(f.reproduce)}</pre></details>"
                 if f.trace is not None:
@@ -193,6 +256,9 @@ class GradeReport:
             if self.trace is not None:
                 out.append(f"<p>Replay the shortest failing run ({len(self.trace['events'])} events) "
                            "with <code>rb.show(report.replay())</code>.</p>")
+                picture = self.picture()
+                if picture:
+                    out.append("<p>The servers where the shortest failing run ends:</p>" + picture)
         out.append("</div>")
         return "\n".join(out)
 
