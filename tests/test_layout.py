@@ -36,6 +36,8 @@ UPWARD_ALLOWED = {
     ("raftbook.explain", "raftbook.explain.narrate"): "the first round's raftbook.explain names, loaded on use",
     ("raftbook.search.explore", "raftbook.exercises.bugs"): "rb.explore can search the graders' bug catalogue",
     ("raftbook.ui.widget.panels", "raftbook.ui.tables"): "the tables need pandas, loaded when the tab opens",
+    ("raftbook.exercises.report", "raftbook.ui.view"):
+        "the picture of a failing run needs networkx, loaded only when a report draws one",
 }
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ..errors import InvalidArgument, InvalidState
 from ..sim.cluster import Cluster
-from ..ui.view import render_svg
 from .budget import Guard, Limits
 
 #: The three layers of every grader, in the order they run.
@@ -139,6 +138,7 @@ class GradeReport:
         """
         if self._picture is None and self.trace is not None and self.fn is not None:
             try:
+                from ..ui.view import render_svg  # networkx: loaded only to draw a failing run
                 self._picture = render_svg(self.replay())
             except Exception:  # a picture is a courtesy; a function that breaks replays gets none
                 self._picture = ""
