@@ -19,7 +19,7 @@ PKG = Path(__file__).resolve().parent.parent / "raftbook"
 #: (recorded while the simulator runs, so below it) and the stories told from a finished
 #: history (which replay a cluster, so above it).
 LAYERS = ["errors", "core", "check", "reasons", "sim", "story", "search", "ui", "exercises"]
-_LAYER_OF = {"raftbook.explain": "reasons", "raftbook.explain.reasons": "reasons",
+_LAYER_OF = {"raftbook.frames": "errors", "raftbook.explain": "reasons", "raftbook.explain.reasons": "reasons",
              "raftbook.explain.inferred": "reasons", "raftbook.explain.narrate": "story",
              "raftbook.explain.diagram": "story"}
 #: Whole-package façades that re-export everything (they sit above every layer).

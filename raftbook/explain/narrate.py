@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..check.safety import check_safety
 from ..core.messages import command_from_json
 from ..errors import InvalidArgument, SafetyViolation
+from ..frames import whole_text_class
 from ..sim.cluster import Cluster
 from .reasons import REASON_CODES, REASON_FAMILIES, explain_reason, families_of, rule_of
 
@@ -106,59 +107,23 @@ def _rows(cluster, node, kind, start, end):
 
 # -- the table ---------------------------------------------------------------------
 
-def _explanation_class():
+def _shown(frame):
     import pandas as pd
+    cols = [c for c in _SHOWN if c in frame.columns]
+    view = pd.DataFrame(frame)[cols] if cols else pd.DataFrame(frame)
+    if "node" in view.columns:
+        view = view.assign(node=[f"S{i}" if isinstance(i, int) else i for i in view["node"]])
+    return view
 
-    class Explanation(pd.DataFrame):
-        """A DataFrame of reasons whose notebook view shows each sentence in full."""
 
-        _metadata: list = []
+def _plain(frame) -> bool:
+    """A frame derived from an explanation (a groupby, a describe) shows as any DataFrame."""
+    return "sentence" not in frame.columns or frame.index.nlevels != 1 or frame.index.name is not None
 
-        @property
-        def _constructor(self):
-            return Explanation
 
-        def _shown(self):
-            cols = [c for c in _SHOWN if c in self.columns]
-            frame = pd.DataFrame(self)[cols] if cols else pd.DataFrame(self)
-            if "node" in frame.columns:
-                frame = frame.assign(node=[f"S{i}" if isinstance(i, int) else i for i in frame["node"]])
-            return frame
-
-        def _plain(self) -> bool:
-            """A frame derived from this one (a groupby, a describe) shows as any DataFrame."""
-            return ("sentence" not in self.columns or self.index.nlevels != 1
-                    or self.index.name is not None)
-
-        def _repr_html_(self):
-            if self._plain():
-                return super()._repr_html_()
-            with pd.option_context("display.max_colwidth", None):
-                html = self._shown().to_html(index=False, max_rows=pd.get_option("display.max_rows"))
-            # JupyterLab right-aligns table cells by default; whole sentences read from the left
-            html = html.replace("<td>", '<td style="text-align:left">')
-            html = html.replace("<th>", '<th style="text-align:left">')
-            return html.replace('<table border="1" class="dataframe">',
-                                '<table border="1" class="dataframe raftbook-explain" '
-                                'style="text-align:left">', 1)
-
-        def __repr__(self):
-            if self._plain():
-                return super().__repr__()
-            if self.empty:
-                return "(no reasons match)"
-            shown = self._shown()
-            left = {}
-            for col in ("event", "code", "sentence"):
-                if col in shown.columns:
-                    width = max(len(str(v)) for v in shown[col])
-                    left[col] = (lambda w: lambda v: str(v).ljust(w))(width)
-            with pd.option_context("display.max_colwidth", None, "display.width", 10_000):
-                text = shown.to_string(index=False, formatters=left, justify="left",
-                                       max_rows=pd.get_option("display.max_rows"))
-            return "\n".join(line.rstrip() for line in text.splitlines())
-
-    return Explanation
+def _explanation_class():
+    return whole_text_class("Explanation", _shown, _plain, empty="(no reasons match)",
+                            left=("event", "code", "sentence"))
 
 
 _EXPLANATION = None

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from ..errors import HandlerError, InvalidArgument, InvalidState, RaftbookError
 from ..explain.reasons import explain_reason
+from ..frames import whole_text_class
 
 #: A checkpoint every this many events ...
 CHECKPOINT_EVERY = 64
@@ -382,4 +383,6 @@ def events_frame(events):
     cols = ["seq", "time", "kind", "node", "msg_id", "summary", "sent", "reasons"]
     df = pd.DataFrame(rows, columns=cols).set_index("seq")
     # node and msg_id are blank for most events: keep them whole numbers, not floats
-    return df.astype({"node": "Int64", "msg_id": "Int64"})
+    df = df.astype({"node": "Int64", "msg_id": "Int64"})
+    # shown with every summary whole and left-aligned (pandas would cut them at 50 characters)
+    return whole_text_class("Events", left=("kind", "summary"))(df)
