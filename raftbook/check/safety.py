@@ -8,7 +8,13 @@ enough history to judge each property in O(change) time:
 - log matching: for every (index, term) ever seen, its command and the term of
   the entry before it (equal everywhere iff all logs match, by induction);
 - leader completeness: the committed entries and the term they committed in;
-- state machine safety: the entry applied at each index.
+- state machine safety: the entry applied at each index; a snapshot must be
+  the state machine of the committed entries up to its last index.
+
+With log compaction the monitor never reads an entry a server has compacted:
+it looks at the entries that follow a snapshot, and judges the snapshot itself
+against what it saw committed (its last term, and the key-value state that
+applying the committed commands gives, computed once per snapshot index).
 
 The first violation is kept (with the tick and event it happened at) and
 raised by :func:`check_safety`. ``check_safety(c, full=True)`` also re-derives
@@ -23,16 +29,17 @@ from __future__ import annotations
 import itertools
 
 from ..errors import InvalidArgument, SafetyViolation
+from ..core.kv import apply_command
 from ..core.roles import Role
 from .properties import (election_safety, entry_conflict, leader_append_only, leader_completeness,
-                         logs_disagree, state_machine_safety)
+                         logs_disagree, snapshot_disagrees, state_machine_safety)
 
 _LEADER = Role.LEADER
 
 
 class SafetyMonitor:
     __slots__ = ("cluster", "leaders", "entries", "committed", "applied", "leader_logs",
-                 "seen_commit", "seen_applied", "violation")
+                 "seen_commit", "seen_applied", "violation", "seen_snapshot", "_kv_at")
 
     def __init__(self, cluster):
         self.cluster = cluster
@@ -44,6 +51,8 @@ class SafetyMonitor:
         self.seen_commit: dict = {}   # node id -> commit_index last looked at
         self.seen_applied: dict = {}  # node id -> last_applied last looked at
         self.violation: SafetyViolation | None = None
+        self.seen_snapshot: dict = {}  # node id -> snapshot index last judged
+        self._kv_at: dict = {}  # index -> the state machine of the committed entries 1..index
         for node in cluster.nodes.values():
             self.observe(node)
 
@@ -55,11 +64,13 @@ class SafetyMonitor:
         return ((self.leaders, len(self.leaders)), (self.entries, len(self.entries)),
                 (self.committed, len(self.committed)), (self.applied, len(self.applied)),
                 dict(self.leader_logs), dict(self.seen_commit), dict(self.seen_applied),
-                self.violation)
+                self.violation, dict(self.seen_snapshot))
 
     def _import(self, s):
         (leaders, entries, committed, applied, leader_logs, seen_commit, seen_applied,
-         self.violation) = s
+         self.violation, seen_snapshot) = s
+        self.seen_snapshot = dict(seen_snapshot)
+        self._kv_at = {}  # derived from committed, which a rewind may shorten
         self.leaders, self.entries = _prefix(*leaders), _prefix(*entries)
         self.committed, self.applied = _prefix(*committed), _prefix(*applied)
         self.leader_logs, self.seen_commit = dict(leader_logs), dict(seen_commit)
@@ -76,6 +87,7 @@ class SafetyMonitor:
         self.seen_commit[node.id] = 0
         self.seen_applied[node.id] = 0
         self.leader_logs.pop(node.id, None)
+        self.seen_snapshot[node.id] = node.log.snapshot_index  # judged when it was taken
         self.observe(node)
 
     def observe(self, node) -> None:
@@ -126,6 +138,7 @@ class SafetyMonitor:
         start = log.changed_from
         if start is not None:
             log.changed_from = None
+            start = max(start, log.snapshot_index + 1)  # compacted entries were judged before
             entries = self.entries
             prev_term = log.term_at(start - 1)
             for e in log.entries_from(start):
@@ -144,7 +157,8 @@ class SafetyMonitor:
         seen = self.seen_applied.get(nid, 0)
         if node.last_applied > seen:
             applied = self.applied
-            for i in range(seen + 1, node.last_applied + 1):
+            # What a snapshot covers is judged with the snapshot (below).
+            for i in range(max(seen, log.snapshot_index) + 1, node.last_applied + 1):
                 t = log.term_at(i)
                 if t is None:
                     break
@@ -164,7 +178,7 @@ class SafetyMonitor:
         if node.commit_index > seen:
             committed = self.committed
             new = []
-            for i in range(seen + 1, node.commit_index + 1):
+            for i in range(max(seen, log.snapshot_index) + 1, node.commit_index + 1):
                 if i in committed:
                     continue
                 t = log.term_at(i)
@@ -180,13 +194,51 @@ class SafetyMonitor:
                             return
         self.seen_commit[nid] = node.commit_index
 
-    def _leader_has_committed(self, leader, indexes=None) -> bool:
+        # A new snapshot: it must be the state machine of the committed log up to its index.
+        snap = log.snapshot_index
+        if snap != self.seen_snapshot.get(nid, 0):
+            self.seen_snapshot[nid] = snap
+            if snap:
+                v = self._judge_snapshot(node)
+                if v is not None:
+                    self._fail(v)
+
+    def _judge_snapshot(self, node):
+        log = node.log
+        index, term = log.snapshot_index, log.snapshot_term
+        rec = self.committed.get(index)
+        data = node.snapshot_data or {}
+        kv = {k: v for k, v in data.get("kv", ())}
+        expected = None if rec is None else self._committed_kv(index)
+        if rec is not None and expected is None:
+            rec = None  # an index before it was never committed
+        return snapshot_disagrees(node.id, index, term, rec and rec[:2], kv, expected)
+
+    def _committed_kv(self, index):
+        """The key-value state of applying the committed commands 1..index (None: a gap)."""
+        memo = self._kv_at
+        kv = memo.get(index)
+        if kv is not None:
+            return kv
+        start = max((k for k in memo if k < index), default=0)
+        kv = dict(memo[start]) if start else {}
+        committed = self.committed
+        for i in range(start + 1, index + 1):
+            rec = committed.get(i)
+            if rec is None:
+                return None
+            apply_command(kv, rec[1])
+        memo[index] = kv
+        return kv(self, leader, indexes=None) -> bool:
         lterm = leader.current_term
         committed = self.committed
         term_at = leader.log.term_at
+        snap = leader.log.snapshot_index
         for i in (indexes if indexes is not None else committed):
             t, cmd, cterm, who = committed[i]
-            v = leader_completeness(i, t, cterm, leader.id, lterm, term_at(i), seen_on=who)
+            # An entry inside the leader's snapshot is held: the snapshot was judged against it.
+            found = t if i <= snap else term_at(i)
+            v = leader_completeness(i, t, cterm, leader.id, lterm, found, seen_on=who)
             if v is not None:
                 self._fail(v)
                 return False
