@@ -283,14 +283,21 @@ def _judge_state(nodes):
             v = election_safety(n.current_term, leaders.setdefault(n.current_term, n.id), n.id)
             if v is not None:
                 return v
+    # Compacted prefixes (log compaction) are judged with the snapshots: compare what follows.
     logs = {n.id: [(e.term, e.command) for e in n.log] for n in nodes}
     for a_i, a in enumerate(nodes):
         for b in nodes[a_i + 1:]:
-            v = logs_disagree(a.id, logs[a.id], b.id, logs[b.id])
+            base = max(a.log.snapshot_index, b.log.snapshot_index)
+            la, lb = logs[a.id], logs[b.id]
+            if base:
+                pad = [(None, None)] * base
+                la = pad + la[base - a.log.snapshot_index:]
+                lb = pad + lb[base - b.log.snapshot_index:]
+            v = logs_disagree(a.id, la, b.id, lb)
             if v is not None:
                 return v
-            for i in range(1, min(a.last_applied, b.last_applied) + 1):
-                if i > len(a.log) or i > len(b.log):
+            for i in range(base + 1, min(a.last_applied, b.last_applied) + 1):
+                if i > a.log.last_index or i > b.log.last_index:
                     break
                 ea, eb = a.log[i], b.log[i]
                 v = state_machine_safety(i, (a.id, ea.term, ea.command), (b.id, eb.term, eb.command))
@@ -302,9 +309,9 @@ def _judge_state(nodes):
         for n in nodes:
             if n.current_term >= leader.current_term:
                 continue
-            for i in range(1, n.commit_index + 1):
+            for i in range(n.log.snapshot_index + 1, n.commit_index + 1):
                 t = n.log.term_at(i)
-                if t is None:
+                if t is None or i <= leader.log.snapshot_index:
                     continue
                 # committed on n, so in a term no later than n's, which is before the leader's
                 v = leader_completeness(i, t, None, leader.id, leader.current_term,
