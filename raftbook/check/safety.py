@@ -229,7 +229,9 @@ class SafetyMonitor:
                 return None
             apply_command(kv, rec[1])
         memo[index] = kv
-        return kv(self, leader, indexes=None) -> bool:
+        return kv
+
+    def _leader_has_committed(self, leader, indexes=None) -> bool:
         lterm = leader.current_term
         committed = self.committed
         term_at = leader.log.term_at
