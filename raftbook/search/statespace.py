@@ -128,7 +128,75 @@ def _symmetric(c: Cluster) -> str:
     return ""
 
 
-class StateSpace:
+class _Judgements:
+    """StateSpace's judgements of one state: the safety properties over log keys, snapshots,
+    bounds and the read-only view a goal function gets."""
+
+    def last_index(self, k) -> int:
+        """A server's last log index from its key (the snapshot counts)."""
+        return len(k[4]) + k[10] if self.extended else len(k[4])
+
+    def full_log(self, k, committed) -> tuple:
+        """A server's log key from index 1: its snapshot stands for the committed prefix."""
+        if not self.extended or not k[10]:
+            return k[4]
+        return tuple([(t, c) for t, c, _ in committed[:k[10]]]) + k[4]
+
+    def judge_snapshot(self, i, node, committed):
+        """A new snapshot must be the committed log, applied, up to its last index."""
+        log = node.log
+        index, term = log.snapshot_index, log.snapshot_term
+        rec = committed[index - 1] if index <= len(committed) else None
+        expected = {}
+        if rec is not None:
+            for t, c, _ in committed[:index]:
+                apply_command(expected, self.cmd_of[c])
+        kv = {k: v for k, v in (node.snapshot_data or {}).get("kv", ())}
+        return snapshot_disagrees(i, index, term, rec and (rec[0], self.cmd_of[rec[1]]), kv,
+                                  expected)
+
+    @staticmethod
+    def completeness(i, lterm, log_key, committed):
+        """Leader completeness: leader i of term lterm holds every entry committed before."""
+        held = len(log_key)
+        for j, (t, _, cterm) in enumerate(committed):
+            viol = leader_completeness(j + 1, t, cterm, i, lterm,
+                                       log_key[j][0] if j < held else None)
+            if viol is not None:
+                return viol
+        return None
+
+    def log_matching(self, i, log_key, nodes, committed=()):
+        """Log matching between server i's changed log and every other server's."""
+        for j, ns in enumerate(nodes):
+            if j != i - 1:
+                viol = logs_disagree(i, log_key, j + 1, self.full_log(ns[0], committed))
+                if viol is not None:
+                    return viol
+        return None
+
+    def view(self, state) -> StateView:
+        nodes, flight, _, committed = state
+        views = {}
+        for i, ns in zip(self.ids, nodes):
+            role, term, voted, entries, ci, la, _, _, _, _, kv = ns[2][:11]
+            views[i] = NodeView(i, role, term, voted, entries, ci, la, dict(kv), ns[0][0])
+        return StateView(views, tuple(m for _, m in flight),
+                         frozenset(i for i in self.ids if nodes[i - 1][0][0]),
+                         {j + 1: (t, self.cmd_of[c]) for j, (t, c, _) in enumerate(committed)})
+
+    def in_bounds(self, state) -> bool:
+        if len(state[1]) > self.max_in_flight:
+            return False
+        mt, ml = self.max_term, self.max_log
+        for ns in state[0]:
+            k = ns[0]
+            if k[2] > mt or self.last_index(k) > ml:
+                return False
+        return True
+
+
+class StateSpace(_Judgements):
     """The state space of one explore() call; see the module docstring for the encoding."""
 
     def __init__(self, n, handlers, initial, bounds, kinds, commands, max_entries, symmetry,
@@ -290,29 +358,6 @@ class StateSpace:
              self.taken[i], results) = ns[2][11:]
             node.results = dict(results)
         return node
-
-    def last_index(self, k) -> int:
-        """A server's last log index from its key (the snapshot counts)."""
-        return len(k[4]) + k[10] if self.extended else len(k[4])
-
-    def full_log(self, k, committed) -> tuple:
-        """A server's log key from index 1: its snapshot stands for the committed prefix."""
-        if not self.extended or not k[10]:
-            return k[4]
-        return tuple([(t, c) for t, c, _ in committed[:k[10]]]) + k[4]
-
-    def judge_snapshot(self, i, node, committed):
-        """A new snapshot must be the committed log, applied, up to its last index."""
-        log = node.log
-        index, term = log.snapshot_index, log.snapshot_term
-        rec = committed[index - 1] if index <= len(committed) else None
-        expected = {}
-        if rec is not None:
-            for t, c, _ in committed[:index]:
-                apply_command(expected, self.cmd_of[c])
-        kv = {k: v for k, v in (node.snapshot_data or {}).get("kv", ())}
-        return snapshot_disagrees(i, index, term, rec and (rec[0], self.cmd_of[rec[1]]), kv,
-                                  expected)
 
     def key(self, state):
         nodes, flight, leaders, committed = state
@@ -547,47 +592,6 @@ class StateSpace:
         ok = len(flight) <= self.max_in_flight and term <= self.max_term and \
             self.last_index(nkey) <= self.max_log
         return (nodes, flight, leaders, committed), viol, ok
-
-    @staticmethod
-    def completeness(i, lterm, log_key, committed):
-        """Leader completeness: leader i of term lterm holds every entry committed before."""
-        held = len(log_key)
-        for j, (t, _, cterm) in enumerate(committed):
-            viol = leader_completeness(j + 1, t, cterm, i, lterm,
-                                       log_key[j][0] if j < held else None)
-            if viol is not None:
-                return viol
-        return None
-
-    def log_matching(self, i, log_key, nodes, committed=()):
-        """Log matching between server i's changed log and every other server's."""
-        for j, ns in enumerate(nodes):
-            if j != i - 1:
-                viol = logs_disagree(i, log_key, j + 1, self.full_log(ns[0], committed))
-                if viol is not None:
-                    return viol
-        return None
-
-    def view(self, state) -> StateView:
-        nodes, flight, _, committed = state
-        views = {}
-        for i, ns in zip(self.ids, nodes):
-            role, term, voted, entries, ci, la, _, _, _, _, kv = ns[2][:11]
-            views[i] = NodeView(i, role, term, voted, entries, ci, la, dict(kv), ns[0][0])
-        return StateView(views, tuple(m for _, m in flight),
-                         frozenset(i for i in self.ids if nodes[i - 1][0][0]),
-                         {j + 1: (t, self.cmd_of[c]) for j, (t, c, _) in enumerate(committed)})
-
-    def in_bounds(self, state) -> bool:
-        if len(state[1]) > self.max_in_flight:
-            return False
-        mt, ml = self.max_term, self.max_log
-        for ns in state[0]:
-            k = ns[0]
-            if k[2] > mt or self.last_index(k) > ml:
-                return False
-        return True
-
 
 class _FixedRandom(random.Random):
     """The search's node rng: the only draws are timeouts from (NEVER, NEVER)."""
