@@ -115,4 +115,5 @@ class Storage:
         self.current_term, self.voted_for = term, voted
         self.log = RaftLog._unshare(share)
         self.snapshot_data = data
+        self._saved = (term, voted, self.log._share(), data)  # what is on disk is this log
 
