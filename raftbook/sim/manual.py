@@ -17,6 +17,10 @@ from .history import Event, Reason
 from .network import Envelope
 
 
+#: How a crash's summary names the unsaved parts of a server's persistent state.
+_SAVED_AS = {"current_term": "term", "voted_for": "vote"}
+
+
 class ManualEvents:
     """Cluster methods for the events taken one at a time: tick, timeout, deliver, drop,
     duplicate, crash, restart, compact, partition and heal."""
@@ -95,7 +99,8 @@ class ManualEvents:
                     fields["unsaved"] = unsaved
                 self._rec.reasons.append(Reason(self.now, i, "crashed", fields))
             if unsaved:
-                return f"S{i} crashed before saving its {', '.join(unsaved)}", {}
+                words = [_SAVED_AS.get(name, name) for name in unsaved]
+                return f"S{i} crashed before saving its {' and '.join(words)}", {}
             return f"S{i} crashed", {}
         return self._record("crash", {"node": i}, run)
 
