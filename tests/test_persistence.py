@@ -76,7 +76,7 @@ def test_a_node_saves_its_candidacy_and_its_leadership(raft):
 
 
 def test_crash_between_reply_and_save_breaks_election_safety():
-    c = rb.scenarios.crash_between_reply_and_save()
+    c = rb.scenarios.crash_between_reply_and_save(saves_first=False)
     v = c.violation
     assert v is not None and v.property == "election_safety"
     crash = next(ev for ev in c.history if ev.kind == "crash")
@@ -86,17 +86,20 @@ def test_crash_between_reply_and_save_breaks_election_safety():
 
 
 def test_with_the_reference_rule_the_vote_survives_the_crash():
-    c = rb.scenarios.crash_between_reply_and_save(handlers={})
+    c = rb.scenarios.crash_between_reply_and_save()
     assert c.violation is None
     assert c.nodes[2].voted_for == 1 and c.nodes[3].role is not Role.LEADER
     assert not [r for r in c.reasons() if r.code == "unsaved_state_lost"]
 
 
 def test_explicit_traces_replay_and_undo_across_a_crash():
-    c = rb.scenarios.crash_between_reply_and_save(handlers={})
+    c = rb.scenarios.crash_between_reply_and_save()
     data = c.trace()
     assert data["config"]["persistence"] == "explicit"
-    assert rb.Cluster.from_trace(data, handlers={}).fingerprint() == c.fingerprint()
+    assert rb.Cluster.from_trace(data).fingerprint() == c.fingerprint()
+    bad = rb.scenarios.crash_between_reply_and_save(saves_first=False)
+    again = rb.Cluster.from_trace(bad.trace(), handlers={"request_vote": vote_without_saving})
+    assert again.fingerprint() == bad.fingerprint() and again.violation is not None
     fp = c.fingerprint()
     c.crash(3)
     c.restart(3)

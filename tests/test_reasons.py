@@ -609,7 +609,7 @@ def s_state_saved():
 
 
 def s_unsaved_state_lost():
-    c = rb.scenarios.crash_between_reply_and_save()
+    c = rb.scenarios.crash_between_reply_and_save(saves_first=False)
     r = next(r for r in c.reasons() if r.code == "unsaved_state_lost")
     return r, {"lost": ["current_term", "voted_for"], "old_term": 1, "term": 0}, \
         ["S2 lost what it had not saved before crashing: its term went back from 1 to 0",
@@ -617,14 +617,14 @@ def s_unsaved_state_lost():
 
 
 def s_replied_before_saving():
-    c = rb.scenarios.crash_between_reply_and_save()
+    c = rb.scenarios.crash_between_reply_and_save(saves_first=False)
     r = next(r for r in c.reasons() if r.code == "replied_before_saving")
     return r, {"type": "RequestVote", "sender": 1, "inferred": True}, \
         ["S2 answered the RequestVote from S1 before saving its term and vote"]
 
 
 def s_crashed_unsaved():
-    c = rb.scenarios.crash_between_reply_and_save()
+    c = rb.scenarios.crash_between_reply_and_save(saves_first=False)
     r = next(r for r in c.reasons() if r.code == "crashed")
     return r, {"unsaved": ["current_term", "voted_for"]}, \
         ["S2 crashed as a follower in term 1 before saving its term and vote"]

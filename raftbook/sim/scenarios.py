@@ -396,22 +396,25 @@ def stale_snapshot(seed: int = 0) -> Cluster:
     return c
 
 
-def crash_between_reply_and_save(seed: int = 0, handlers=None) -> Cluster:
-    """Explicit persistence: a vote answered before it was saved is forgotten by a crash.
+def crash_between_reply_and_save(seed: int = 0, saves_first: bool = True) -> Cluster:
+    """Explicit persistence: a vote answered before it was saved is forgotten in a crash.
 
-    Three servers with ``Config(persistence="explicit")`` and a vote rule (by
-    default one that grants votes without calling ``node.persist()``; pass
-    ``handlers`` to try another). S1 times out in term 1 and asks for votes; S2
-    grants its vote, unsaved, and crashes at once; it restarts in term 0 with no
-    vote. S3 times out in the same term 1 and asks S2, and S1's and S3's vote
-    requests reach S2. What to look at: S2 votes for S3 too, both S1 and S3 win
-    term 1 and ``c.violation`` is an election-safety violation. With the
-    reference rule (``handlers={}``) S2 saved its vote before answering: after
-    the restart it still remembers voting for S1 and refuses S3.
+    Three servers with ``Config(persistence="explicit")``. S1 times out in term 1
+    and asks for votes; S2 grants its vote and crashes at once, its reply already
+    on the wire; it restarts. S3, which never heard of S1's candidacy, times out
+    into the same term 1 and asks S2. With the reference rules
+    (``saves_first=True``) S2 saved its vote before answering: after the restart
+    it still remembers voting for S1 and refuses S3; S1 wins alone.
+    ``saves_first=False`` runs a vote rule that answers first
+    (:func:`vote_without_saving`): S2 restarts in term 0 with no vote, votes for
+    S3 too, both S1 and S3 win term 1 and ``c.violation`` is an election-safety
+    violation (the trace replays with ``handlers={"request_vote":
+    vote_without_saving}``).
     """
     _check_seed(seed)
-    if handlers is None:
-        handlers = {"request_vote": vote_without_saving}
+    if not isinstance(saves_first, bool):
+        raise InvalidArgument(f"saves_first must be True or False; got {saves_first!r}")
+    handlers = None if saves_first else {"request_vote": vote_without_saving}
     c = Cluster(n=3, seed=seed, config=Config(persistence="explicit"), handlers=handlers)
     c.timeout(1)
     deliver_all(c, lambda e: type(e.msg) is RequestVote and e.msg.dst == 2)
