@@ -158,7 +158,8 @@ class SafetyMonitor:
         if node.last_applied > seen:
             applied = self.applied
             # What a snapshot covers is judged with the snapshot (below).
-            for i in range(max(seen, log.snapshot_index) + 1, node.last_applied + 1):
+            snap = log.snapshot_index
+            for i in range((seen if seen >= snap else snap) + 1, node.last_applied + 1):
                 t = log.term_at(i)
                 if t is None:
                     break
@@ -178,7 +179,8 @@ class SafetyMonitor:
         if node.commit_index > seen:
             committed = self.committed
             new = []
-            for i in range(max(seen, log.snapshot_index) + 1, node.commit_index + 1):
+            snap = log.snapshot_index
+            for i in range((seen if seen >= snap else snap) + 1, node.commit_index + 1):
                 if i in committed:
                     continue
                 t = log.term_at(i)
@@ -195,13 +197,13 @@ class SafetyMonitor:
         self.seen_commit[nid] = node.commit_index
 
         # A new snapshot: it must be the state machine of the committed log up to its index.
+        # (node_restarted records the snapshot a restart brings back, so 0 needs no look)
         snap = log.snapshot_index
-        if snap != self.seen_snapshot.get(nid, 0):
+        if snap and snap != self.seen_snapshot.get(nid, 0):
             self.seen_snapshot[nid] = snap
-            if snap:
-                v = self._judge_snapshot(node)
-                if v is not None:
-                    self._fail(v)
+            v = self._judge_snapshot(node)
+            if v is not None:
+                self._fail(v)
 
     def _judge_snapshot(self, node):
         log = node.log
