@@ -44,7 +44,9 @@ def test_explicit_restart_brings_back_only_what_was_saved(raft):
     node.current_term, node.voted_for = 2, 3
     node.log.append(E(1, 2, ("set", "x", 1)))
     assert node.unsaved == ["current_term", "voted_for", "log"]
+    assert node.saved == {"current_term": 0, "voted_for": None, "last_index": 0, "snapshot_index": 0}
     node.persist()
+    assert node.saved["last_index"] == 1
     assert node.unsaved == [] and "state_saved" in raft.codes(node)
     node.current_term, node.voted_for = 4, None
     node.log.append(E(2, 4))

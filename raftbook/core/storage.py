@@ -87,6 +87,16 @@ class Storage:
                       last_index=log.last_index, snapshot_index=log.snapshot_index)
 
     @property
+    def saved(self) -> dict | None:
+        """What is on stable storage (explicit persistence; None in "auto" mode, where it
+        is always the current state): term, vote, last index and snapshot index."""
+        if not self._explicit or self._saved is None:
+            return None
+        term, voted, share, _ = self._saved
+        return {"current_term": term, "voted_for": voted, "last_index": share[3] + share[1],
+                "snapshot_index": share[3]}
+
+    @property
     def unsaved(self) -> list:
         """What a crash now would lose (explicit persistence): names of the unsaved fields."""
         if not self._explicit or self._saved is None:
