@@ -164,6 +164,14 @@ QUESTIONS = {
                  "yesno"),
     "safety-4": (("60b7be6c88fdadcc",), "Look at the 'violation' column of the campaign's table.",
                  "choice"),
+    # log compaction and persistence
+    "compaction-1": (("deb7b9ee56a45e7f",), "Read the first line the scenario's cell printed.", "number"),
+    "compaction-2": (("03536bb81712706f",), "Rule 6 of Figure 13: the entry at the snapshot's last index matches.",
+                     "choice"),
+    "compaction-3": (("8b30b80bfee20edf",), "A snapshot is the state machine after applying its entries.",
+                     "yesno"),
+    "compaction-4": (("39c725b0cacae7b3",), "Figure 2: stable storage is updated before responding to RPCs.",
+                     "choice"),
 }
 
 #: The options of each choice question, in order (a), (b), ...
@@ -177,6 +185,10 @@ CHOICES = {
                 "it sends the entries again"],
     "terms-4": ["current_term", "voted_for", "commit_index", "the log"],
     "safety-4": ["election safety", "log matching", "leader completeness", "leader append-only"],
+    "compaction-2": ["it discards its whole log", "it keeps entries 5 and 6 and drops 1 to 4",
+                     "it refuses the snapshot"],
+    "compaction-4": ["after it sends its reply", "before it sends its reply",
+                     "only when it crashes"],
 }
 
 

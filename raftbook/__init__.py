@@ -14,13 +14,14 @@ _compat.install(__name__)
 from .sim.cluster import Cluster, Envelope, Event, Proposal, Reason, Snapshot
 from .core.config import Config
 from .errors import (SAFETY_PROPERTIES, HandlerError, InvalidArgument, InvalidCommand, InvalidState,
-                     NotLeader, RaftbookError, SafetyViolation, TraceError, UnknownMessage,
-                     UnknownNode)
+                     LogCompacted, NotLeader, RaftbookError, SafetyViolation, TraceError,
+                     UnknownMessage, UnknownNode)
 from .core.log import RaftLog
-from .core.messages import AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply
+from .core.messages import (AppendEntries, AppendEntriesReply, Entry, InstallSnapshot,
+                            InstallSnapshotReply, RequestVote, RequestVoteReply)
 from .core.node import RaftNode
 from .core.roles import Role
-from .core.rules import reference_handlers
+from .core.rules import reference_handlers, reference_handlers_all
 from .check.safety import check_safety
 from .explain.diagram import Diagram, spacetime, spacetime_svg
 from .explain.narrate import explain_text, explain_violation
@@ -61,6 +62,7 @@ __all__ = [
     "RaftLog", "RaftNode", "RaftbookError", "Reason", "RequestVote", "RequestVoteReply", "Role",
     "SAFETY_PROPERTIES", "SafetyViolation", "Snapshot", "TraceError", "UnknownMessage",
     "UnknownNode", "check_safety", "reference_handlers",
+    "InstallSnapshot", "InstallSnapshotReply", "LogCompacted", "reference_handlers_all",
     "Diagram", "REASON_CODES", "REASON_FAMILIES", "explain_reason", "explain_text",
     "explain_violation", "spacetime", "spacetime_svg", "scenarios",
     "exercises", "grade",

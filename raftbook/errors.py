@@ -41,6 +41,22 @@ class NotLeader(RaftbookError):
         self.leader_hint = leader_hint
 
 
+class LogCompacted(RaftbookError, IndexError):
+    """An entry was asked for that the server has compacted into its snapshot.
+
+    ``index`` is the entry asked for, ``snapshot_index`` the last index the
+    snapshot covers (entries 1..snapshot_index are no longer in the log).
+    """
+
+    def __init__(self, message: str, index=None, snapshot_index=None):
+        super().__init__(message)
+        self.index = index
+        self.snapshot_index = snapshot_index
+
+    def __reduce__(self):  # picklable for multiprocessing campaigns
+        return (type(self), (str(self), self.index, self.snapshot_index))
+
+
 class HandlerError(RaftbookError):
     """A (student) handler raised or returned something that is not a list of messages.
 

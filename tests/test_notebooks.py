@@ -22,7 +22,8 @@ import raftbook as rb
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-CONCEPT = ("00_tour", "01_leader_election", "02_log_replication", "03_terms", "04_safety")
+CONCEPT = ("00_tour", "01_leader_election", "02_log_replication", "03_terms", "04_safety",
+           "05_log_compaction")
 #: Seconds one notebook may take, top to bottom, before the test gives up (a hang guard:
 #: each takes a few seconds).
 NOTEBOOK_TIMEOUT = 240
@@ -39,6 +40,7 @@ ANSWERS = {
     "replication-1": 2, "replication-2": "no", "replication-3": [1, 1, 3, 3], "replication-4": 2,
     "terms-1": "b", "terms-2": "b", "terms-3": 2, "terms-4": "c",
     "safety-1": "no", "safety-2": "yes", "safety-3": "no", "safety-4": "c",
+    "compaction-1": 4, "compaction-2": "b", "compaction-3": "no", "compaction-4": "b",
 }
 
 

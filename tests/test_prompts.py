@@ -375,3 +375,47 @@ def test_safety_look_back_at_the_bad_election():
     assert f"S{bad_leader}" in w.tables.value
     click(w, "Latest")
     assert len(c.history) == total and c.violation is not None
+
+
+# -- 05 log compaction ----------------------------------------------------------------------
+
+def _cell_starting(stem: str, first_line: str) -> str:
+    nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    return next(c.source for c in nb.cells if c.cell_type == "code"
+                and c.source.startswith(first_line))
+
+
+def test_compaction_a_smaller_threshold_keeps_logs_shorter():
+    says("05_log_compaction", "set `threshold = 5` in the cell above and run it again: no log "
+                              "ever holds more than a handful of entries, yet every server still "
+                              "ends with the same state machine.")
+    cell = _cell_starting("05_log_compaction", "threshold = 20")
+    ns = run_until_cell("05_log_compaction", cell.strip())
+    exec(cell.replace("threshold = 20", "threshold = 5", 1), ns)  # noqa: S102
+    plain, compacted = ns["plain"], ns["compacted"]
+    assert max(compacted.sizes) <= 6 < min(plain.sizes[-10:])
+    assert all(n.kv == plain.nodes[i].kv for i, n in compacted.nodes.items())
+
+
+def test_compaction_a_stale_snapshot_is_ignored():
+    says("05_log_compaction", "build `rb.scenarios.stale_snapshot()` and read the reasons of its "
+                              "last event", "rule 5 makes S3 ignore it")
+    c = rb.scenarios.stale_snapshot()
+    assert [r.code for r in c.history[-1].reasons] == ["snapshot_ignored_stale"]
+    assert c.history[-1].reasons[0].node == 3
+
+
+def test_compaction_the_reference_vote_rule_survives_the_explorer():
+    says("05_log_compaction", "in the `rb.explore` cell, replace "
+                              "`{\"request_vote\": vote_without_saving}` by `{}` (the reference "
+                              "rules) and run it again: no violation, in every reachable state.")
+    cell = _cell_starting("05_log_compaction", "r = rb.explore(")
+    ns = run_until_cell("05_log_compaction", cell.strip())
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(cell, ns)  # noqa: S102
+    assert ns["r"].violation is not None
+    fixed = cell.replace('{"request_vote": vote_without_saving}', "{}")
+    assert fixed != cell
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(fixed, ns)  # noqa: S102
+    assert ns["r"].ok and ns["r"].exhausted

@@ -521,6 +521,115 @@ def s_vote_granted_breaking_rule():
         ["S2 granted its vote in term 3 to S1 although its own log was more up to date: last term 3 > 2"]
 
 
+# -- log compaction and persistence (section 7, Figure 13) -------------------------------
+def _behind(caught_up=False):
+    return rb.scenarios.follower_behind_snapshot(caught_up=caught_up)
+
+
+def s_snapshot_taken():
+    c = _behind(caught_up=True)
+    r = one(c.compact(2), "snapshot_taken")
+    return r, {"index": 6, "term": 1, "discarded": 1, "kept": 0, "automatic": False}, \
+        ["S2 compacted its log (compaction was asked for)", "at index 6 (term 1) replaces 1 entry"]
+
+
+def s_snapshot_taken_automatic():
+    c = rb.Cluster.from_state({1: {"current_term": 1, "log": [1, 1, 1], "commit_index": 3}}, n=1,
+                              config=rb.Config(snapshot_threshold=3))
+    r = one(c.tick(), "snapshot_taken")
+    return r, {"index": 3, "automatic": True}, ["it had applied enough entries past its last snapshot"]
+
+
+def s_snapshot_sent():
+    c = _behind()
+    r = [r for r in c.reasons() if r.code == "snapshot_sent"][-1]
+    return r, {"follower": 3, "index": 4, "term": 1, "next_index": 2}, \
+        ["S1 sent its snapshot (up to index 4, term 1) to S3", "its next index 2 is compacted"]
+
+
+def s_snapshot_installed():
+    c = _behind()
+    r = one(c.deliver(c.in_flight[0].id), "snapshot_installed")
+    return r, {"leader": 1, "index": 4, "term": 1, "kept": 0, "keys": 1}, \
+        ["S3 installed the snapshot from S1 up to index 4 (term 1)", "discarded its whole log"]
+
+
+def s_snapshot_refused_stale_term():
+    c = _behind()
+    env = c.in_flight[0]
+    c.timeout(3)
+    r = one(c.deliver(env.id), "snapshot_refused_stale_term")
+    return r, {"leader": 1, "msg_term": 1, "current_term": 2}, \
+        ["S3 refused InstallSnapshot from S1: the sender's term 1 is older than its current term 2"]
+
+
+def s_snapshot_ignored_stale():
+    c = rb.scenarios.stale_snapshot()
+    r = one(c.history[-1], "snapshot_ignored_stale")
+    return r, {"leader": 1, "index": 4}, ["S3 ignored the snapshot from S1 up to index 4"]
+
+
+def s_append_below_snapshot():
+    c = _behind()
+    c.duplicate(c.in_flight[0].id)
+    c.deliver(c.in_flight[0].id)               # installs the snapshot, S1 sends 5..6 at once
+    c.deliver(c.in_flight[0].id)               # the late copy: ignored
+    c.deliver(c.in_flight[0].id)               # its reply: nothing new
+    first_ae = [e for e in c.in_flight if e.type == "AppendEntries"][0]
+    c.deliver(first_ae.id)
+    stale = rb.AppendEntries(1, 3, 1, 1, 1, (rb.Entry(2, 1, ("set", "x", 1)),), 4)
+    node = c.nodes[3]
+    node.step(stale)
+    code, fields = [x for x in node.take_reasons() if x[0] == "append_below_snapshot"][0]
+    r = rb.Reason(c.now, 3, code, fields)
+    return r, {"leader": 1, "prev_log_index": 1, "snapshot_index": 4, "skipped": 1}, \
+        ["S3 skipped 1 entry of the AppendEntries from S1 (prevLogIndex 1)", "covers indexes 1..4"]
+
+
+def s_state_machine_restored():
+    c = _behind(caught_up=True)
+    c.crash(1)
+    r = one(c.restart(1), "state_machine_restored")
+    return r, {"index": 4, "term": 1, "keys": 1}, \
+        ["S1 restored its state machine from its snapshot", "commit index and last applied 4"]
+
+
+def s_restarted_after_snapshot():
+    c = _behind(caught_up=True)
+    c.crash(1)
+    r = one(c.restart(1), "restarted")
+    return r, {"snapshot_index": 4}, ["after its snapshot of indexes 1..4"]
+
+
+def s_state_saved():
+    c = rb.Cluster(3, seed=0, config=rb.Config(persistence="explicit"))
+    r = one(c.timeout(1), "state_saved")
+    return r, {"term": 1, "voted_for": 1, "last_index": 0}, \
+        ["S1 saved its term 1, vote (S1) and log (last index 0) on stable storage"]
+
+
+def s_unsaved_state_lost():
+    c = rb.scenarios.crash_between_reply_and_save(saves_first=False)
+    r = next(r for r in c.reasons() if r.code == "unsaved_state_lost")
+    return r, {"lost": ["current_term", "voted_for"], "old_term": 1, "term": 0}, \
+        ["S2 lost what it had not saved before crashing: its term went back from 1 to 0",
+         "its vote from S1 to nobody"]
+
+
+def s_replied_before_saving():
+    c = rb.scenarios.crash_between_reply_and_save(saves_first=False)
+    r = next(r for r in c.reasons() if r.code == "replied_before_saving")
+    return r, {"type": "RequestVote", "sender": 1, "inferred": True}, \
+        ["S2 answered the RequestVote from S1 before saving its term and vote"]
+
+
+def s_crashed_unsaved():
+    c = rb.scenarios.crash_between_reply_and_save(saves_first=False)
+    r = next(r for r in c.reasons() if r.code == "crashed")
+    return r, {"unsaved": ["current_term", "voted_for"]}, \
+        ["S2 crashed as a follower in term 1 before saving its term and vote"]
+
+
 SCENARIOS = {name[2:]: fn for name, fn in dict(globals()).items() if name.startswith("s_")}
 
 

@@ -122,3 +122,31 @@ def state_machine_safety(index: int, first: tuple, second: tuple):
         "state_machine_safety", f"state machine safety broken: S{a} applied {_show(a_cmd)} (term "
         f"{a_term}) at index {index}, but S{b} applied {_show(b_cmd)} (term {b_term})",
         nodes=(a, b), term=b_term, index=index)
+
+
+# -- snapshots (section 7) -------------------------------------------------------------------
+def snapshot_disagrees(server: int, index: int, term: int, committed, kv: dict, expected: dict):
+    """A snapshot stands for the committed log up to its last index, applied in order.
+
+    ``committed`` is ``(term, command)`` committed at ``index`` (None: nothing was
+    committed there); ``kv`` the snapshot's state machine, ``expected`` what
+    applying the committed entries 1..index gives. Judged as state machine safety:
+    a snapshot is the state machine a restarted or lagging server starts from.
+    """
+    if committed is None:
+        return SafetyViolation(
+            "state_machine_safety", f"state machine safety broken: S{server}'s snapshot covers "
+            f"indexes 1..{index} (last term {term}), but index {index} was never committed",
+            nodes=(server,), term=term, index=index)
+    if committed[0] != term:
+        return SafetyViolation(
+            "state_machine_safety", f"state machine safety broken: S{server}'s snapshot ends at "
+            f"index {index} with term {term}, but the entry committed there has term {committed[0]}",
+            nodes=(server,), term=term, index=index)
+    if kv == expected:
+        return None
+    key = next(k for k in sorted(set(kv) | set(expected), key=repr) if kv.get(k) != expected.get(k))
+    return SafetyViolation(
+        "state_machine_safety", f"state machine safety broken: S{server}'s snapshot at index {index} "
+        f"holds {key!r} = {kv.get(key)!r}, but applying the committed entries 1..{index} gives "
+        f"{expected.get(key)!r}", nodes=(server,), term=term, index=index)

@@ -8,7 +8,13 @@ enough history to judge each property in O(change) time:
 - log matching: for every (index, term) ever seen, its command and the term of
   the entry before it (equal everywhere iff all logs match, by induction);
 - leader completeness: the committed entries and the term they committed in;
-- state machine safety: the entry applied at each index.
+- state machine safety: the entry applied at each index; a snapshot must be
+  the state machine of the committed entries up to its last index.
+
+With log compaction the monitor never reads an entry a server has compacted:
+it looks at the entries that follow a snapshot, and judges the snapshot itself
+against what it saw committed (its last term, and the key-value state that
+applying the committed commands gives, computed once per snapshot index).
 
 The first violation is kept (with the tick and event it happened at) and
 raised by :func:`check_safety`. ``check_safety(c, full=True)`` also re-derives
@@ -26,14 +32,14 @@ from ..errors import InvalidArgument, SafetyViolation
 from ..core.kv import apply_command
 from ..core.roles import Role
 from .properties import (election_safety, entry_conflict, leader_append_only, leader_completeness,
-                         logs_disagree, state_machine_safety)
+                         logs_disagree, snapshot_disagrees, state_machine_safety)
 
 _LEADER = Role.LEADER
 
 
 class SafetyMonitor:
     __slots__ = ("cluster", "leaders", "entries", "committed", "applied", "leader_logs",
-                 "seen_commit", "seen_applied", "violation")
+                 "seen_commit", "seen_applied", "violation", "seen_snapshot", "_kv_at")
 
     def __init__(self, cluster):
         self.cluster = cluster
@@ -45,6 +51,8 @@ class SafetyMonitor:
         self.seen_commit: dict = {}   # node id -> commit_index last looked at
         self.seen_applied: dict = {}  # node id -> last_applied last looked at
         self.violation: SafetyViolation | None = None
+        self.seen_snapshot: dict = {}  # node id -> snapshot index last judged
+        self._kv_at: dict = {}  # index -> the state machine of the committed entries 1..index
         for node in cluster.nodes.values():
             self.observe(node)
 
@@ -56,11 +64,13 @@ class SafetyMonitor:
         return ((self.leaders, len(self.leaders)), (self.entries, len(self.entries)),
                 (self.committed, len(self.committed)), (self.applied, len(self.applied)),
                 dict(self.leader_logs), dict(self.seen_commit), dict(self.seen_applied),
-                self.violation)
+                self.violation, dict(self.seen_snapshot))
 
     def _import(self, s):
         (leaders, entries, committed, applied, leader_logs, seen_commit, seen_applied,
-         self.violation) = s
+         self.violation, seen_snapshot) = s
+        self.seen_snapshot = dict(seen_snapshot)
+        self._kv_at = {}  # derived from committed, which a rewind may shorten
         self.leaders, self.entries = _prefix(*leaders), _prefix(*entries)
         self.committed, self.applied = _prefix(*committed), _prefix(*applied)
         self.leader_logs, self.seen_commit = dict(leader_logs), dict(seen_commit)
@@ -77,6 +87,7 @@ class SafetyMonitor:
         self.seen_commit[node.id] = 0
         self.seen_applied[node.id] = 0
         self.leader_logs.pop(node.id, None)
+        self.seen_snapshot[node.id] = node.log.snapshot_index  # judged when it was taken
         self.observe(node)
 
     def observe(self, node) -> None:
@@ -127,6 +138,7 @@ class SafetyMonitor:
         start = log.changed_from
         if start is not None:
             log.changed_from = None
+            start = max(start, log.snapshot_index + 1)  # compacted entries were judged before
             entries = self.entries
             prev_term = log.term_at(start - 1)
             for e in log.entries_from(start):
@@ -145,7 +157,9 @@ class SafetyMonitor:
         seen = self.seen_applied.get(nid, 0)
         if node.last_applied > seen:
             applied = self.applied
-            for i in range(seen + 1, node.last_applied + 1):
+            # What a snapshot covers is judged with the snapshot (below).
+            snap = log.snapshot_index
+            for i in range((seen if seen >= snap else snap) + 1, node.last_applied + 1):
                 t = log.term_at(i)
                 if t is None:
                     break
@@ -165,7 +179,8 @@ class SafetyMonitor:
         if node.commit_index > seen:
             committed = self.committed
             new = []
-            for i in range(seen + 1, node.commit_index + 1):
+            snap = log.snapshot_index
+            for i in range((seen if seen >= snap else snap) + 1, node.commit_index + 1):
                 if i in committed:
                     continue
                 t = log.term_at(i)
@@ -181,13 +196,53 @@ class SafetyMonitor:
                             return
         self.seen_commit[nid] = node.commit_index
 
+        # A new snapshot: it must be the state machine of the committed log up to its index.
+        # (node_restarted records the snapshot a restart brings back, so 0 needs no look)
+        snap = log.snapshot_index
+        if snap and snap != self.seen_snapshot.get(nid, 0):
+            self.seen_snapshot[nid] = snap
+            v = self._judge_snapshot(node)
+            if v is not None:
+                self._fail(v)
+
+    def _judge_snapshot(self, node):
+        log = node.log
+        index, term = log.snapshot_index, log.snapshot_term
+        rec = self.committed.get(index)
+        data = node.snapshot_data or {}
+        kv = {k: v for k, v in data.get("kv", ())}
+        expected = None if rec is None else self._committed_kv(index)
+        if rec is not None and expected is None:
+            rec = None  # an index before it was never committed
+        return snapshot_disagrees(node.id, index, term, rec and rec[:2], kv, expected)
+
+    def _committed_kv(self, index):
+        """The key-value state of applying the committed commands 1..index (None: a gap)."""
+        memo = self._kv_at
+        kv = memo.get(index)
+        if kv is not None:
+            return kv
+        start = max((k for k in memo if k < index), default=0)
+        kv = dict(memo[start]) if start else {}
+        committed = self.committed
+        for i in range(start + 1, index + 1):
+            rec = committed.get(i)
+            if rec is None:
+                return None
+            apply_command(kv, rec[1])
+        memo[index] = kv
+        return kv
+
     def _leader_has_committed(self, leader, indexes=None) -> bool:
         lterm = leader.current_term
         committed = self.committed
         term_at = leader.log.term_at
+        snap = leader.log.snapshot_index
         for i in (indexes if indexes is not None else committed):
             t, cmd, cterm, who = committed[i]
-            v = leader_completeness(i, t, cterm, leader.id, lterm, term_at(i), seen_on=who)
+            # An entry inside the leader's snapshot is held: the snapshot was judged against it.
+            found = t if i <= snap else term_at(i)
+            v = leader_completeness(i, t, cterm, leader.id, lterm, found, seen_on=who)
             if v is not None:
                 self._fail(v)
                 return False
@@ -283,14 +338,21 @@ def _judge_state(nodes):
             v = election_safety(n.current_term, leaders.setdefault(n.current_term, n.id), n.id)
             if v is not None:
                 return v
+    # Compacted prefixes (log compaction) are judged with the snapshots: compare what follows.
     logs = {n.id: [(e.term, e.command) for e in n.log] for n in nodes}
     for a_i, a in enumerate(nodes):
         for b in nodes[a_i + 1:]:
-            v = logs_disagree(a.id, logs[a.id], b.id, logs[b.id])
+            base = max(a.log.snapshot_index, b.log.snapshot_index)
+            la, lb = logs[a.id], logs[b.id]
+            if base:
+                pad = [(None, None)] * base
+                la = pad + la[base - a.log.snapshot_index:]
+                lb = pad + lb[base - b.log.snapshot_index:]
+            v = logs_disagree(a.id, la, b.id, lb)
             if v is not None:
                 return v
-            for i in range(1, min(a.last_applied, b.last_applied) + 1):
-                if i > len(a.log) or i > len(b.log):
+            for i in range(base + 1, min(a.last_applied, b.last_applied) + 1):
+                if i > a.log.last_index or i > b.log.last_index:
                     break
                 ea, eb = a.log[i], b.log[i]
                 v = state_machine_safety(i, (a.id, ea.term, ea.command), (b.id, eb.term, eb.command))
@@ -302,9 +364,9 @@ def _judge_state(nodes):
         for n in nodes:
             if n.current_term >= leader.current_term:
                 continue
-            for i in range(1, n.commit_index + 1):
+            for i in range(n.log.snapshot_index + 1, n.commit_index + 1):
                 t = n.log.term_at(i)
-                if t is None:
+                if t is None or i <= leader.log.snapshot_index:
                     continue
                 # committed on n, so in a term no later than n's, which is before the leader's
                 v = leader_completeness(i, t, None, leader.id, leader.current_term,

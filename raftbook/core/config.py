@@ -10,6 +10,12 @@ def _is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
+#: The ways a server keeps its persistent state (see Config.persistence).
+PERSISTENCE = ("auto", "explicit")
+#: Fields added after the first round, with their defaults (left out of to_dict when default).
+_LATER_DEFAULTS = {"snapshot_threshold": None, "persistence": "auto"}
+
+
 @dataclass(frozen=True)
 class Config:
     """Timing of a cluster.
@@ -19,12 +25,18 @@ class Config:
     heartbeat_interval: ticks between a leader's AppendEntries rounds.
     tick_ms: milliseconds per tick, for display only.
     max_entries: cap on entries per AppendEntries (None: the whole tail).
+    snapshot_threshold: a server that has applied this many entries past its last
+        snapshot compacts its log (at its next tick); None never does (section 7).
+    persistence: "auto" (every change is on stable storage at once) or "explicit"
+        (a crash keeps only what the server last saved with ``node.persist()``).
     """
 
     election_timeout: tuple = (15, 30)
     heartbeat_interval: int = 5
     tick_ms: int = 10
     max_entries: int | None = None
+    snapshot_threshold: int | None = None
+    persistence: str = "auto"
 
     def __post_init__(self):
         et = self.election_timeout
@@ -49,17 +61,29 @@ class Config:
             raise InvalidArgument(f"tick_ms must be a whole number >= 1, got {self.tick_ms!r}")
         if self.max_entries is not None and (not _is_int(self.max_entries) or self.max_entries < 1):
             raise InvalidArgument(f"max_entries must be None or a whole number >= 1, got {self.max_entries!r}")
+        st = self.snapshot_threshold
+        if st is not None and (not _is_int(st) or st < 1):
+            raise InvalidArgument(f"snapshot_threshold must be None (never compact) or a whole number "
+                                  f"of applied entries >= 1, got {st!r}")
+        if self.persistence not in PERSISTENCE:
+            raise InvalidArgument(f"persistence must be 'auto' (everything saved at once) or 'explicit' "
+                                  f"(only what node.persist() saved survives a crash), got "
+                                  f"{self.persistence!r}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["election_timeout"] = list(self.election_timeout)
+        for name, default in _LATER_DEFAULTS.items():  # traces of a default config stay as before
+            if d[name] == default:
+                del d[name]
         return d
 
     @classmethod
     def from_dict(cls, data) -> "Config":
         if not isinstance(data, dict):
             raise InvalidArgument(f"a config must be a JSON object, got {type(data).__name__}")
-        unknown = set(data) - {"election_timeout", "heartbeat_interval", "tick_ms", "max_entries"}
+        unknown = set(data) - {"election_timeout", "heartbeat_interval", "tick_ms", "max_entries",
+                               *_LATER_DEFAULTS}
         if unknown:
             raise InvalidArgument(f"unknown config fields {sorted(unknown)}")
         return cls(**data)

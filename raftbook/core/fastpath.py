@@ -15,7 +15,8 @@ from __future__ import annotations
 import random
 
 from . import rules
-from .messages import AppendEntries, AppendEntriesReply, RequestVote, RequestVoteReply
+from .messages import (AppendEntries, AppendEntriesReply, InstallSnapshot, InstallSnapshotReply,
+                       RequestVote, RequestVoteReply)
 
 
 def draw_timeout(rng, bounds) -> int:
@@ -32,6 +33,8 @@ REFERENCE_STEP = {
     RequestVoteReply: rules.handle_request_vote_reply,
     AppendEntries: rules.handle_append_entries,
     AppendEntriesReply: rules.handle_append_entries_reply,
+    InstallSnapshot: rules.handle_install_snapshot,
+    InstallSnapshotReply: rules.handle_install_snapshot_reply,
 }
 
 

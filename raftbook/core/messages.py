@@ -64,9 +64,43 @@ class AppendEntriesReply:
     conflict_term: int = 0
 
 
-Message = Union[RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply]
+@dataclass(frozen=True, slots=True)
+class InstallSnapshot:
+    """Figure 13: a leader sends a follower its snapshot when the entries it needs are compacted.
+
+    ``last_included_index``/``last_included_term`` are the snapshot's last entry;
+    ``data`` is plain JSON data: ``{"kv": [[key, value], ...], "results": [[index,
+    result], ...]}`` (the key-value state at that index and the results of the
+    entries applied since the previous snapshot). raftbook sends a snapshot in one
+    chunk: ``offset`` is 0 and ``done`` True.
+    """
+
+    src: int
+    dst: int
+    term: int
+    last_included_index: int
+    last_included_term: int
+    data: Any = None
+    offset: int = 0
+    done: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class InstallSnapshotReply:
+    """Figure 13's reply (``term``), plus ``match_index``: the snapshot's last index, which
+    the follower now holds, so the leader can update its bookkeeping (0 on a refusal)."""
+
+    src: int
+    dst: int
+    term: int
+    match_index: int = 0
+
+
+Message = Union[RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply, InstallSnapshot,
+                InstallSnapshotReply]
 MESSAGE_TYPES = {cls.__name__: cls for cls in (RequestVote, RequestVoteReply, AppendEntries,
-                                                AppendEntriesReply)}
+                                                AppendEntriesReply, InstallSnapshot,
+                                                InstallSnapshotReply)}
 
 
 def is_message(obj) -> bool:
@@ -91,8 +125,17 @@ def message_to_dict(msg) -> dict:
         v = getattr(msg, f.name)
         if f.name == "entries":
             v = [[e.index, e.term, command_to_json(e.command)] for e in v]
+        elif f.name == "data":
+            v = snapshot_data_copy(v)
         d[f.name] = v
     return d
+
+
+def snapshot_data_copy(data):
+    """A fresh copy of a snapshot's data (lists all the way down, as JSON gives them back)."""
+    if not isinstance(data, dict):
+        return data
+    return {k: [list(p) for p in v] if isinstance(v, (list, tuple)) else v for k, v in data.items()}
 
 
 def message_from_dict(data) -> Message:

@@ -19,8 +19,9 @@ from .config import Config
 from ..errors import HandlerError, InvalidArgument, InvalidState, NotLeader
 from .kv import validate_command
 from .log import RaftLog
-from .messages import (AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply,
-                       is_message)
+from .messages import (AppendEntries, AppendEntriesReply, Entry, InstallSnapshot,
+                       InstallSnapshotReply, RequestVote, RequestVoteReply, is_message)
+from .storage import Storage
 from .quorum import majority
 from .roles import Role
 
@@ -33,7 +34,20 @@ _COUNT_FIELDS = {
     RequestVote: ("last_log_index", "last_log_term"),
     AppendEntries: ("prev_log_index", "prev_log_term", "leader_commit"),
     AppendEntriesReply: ("match_index", "conflict_index", "conflict_term"),
+    InstallSnapshot: ("last_included_index", "last_included_term"),
+    InstallSnapshotReply: ("match_index",),
 }
+
+
+def snapshot_data_problem(data) -> str | None:
+    """What is wrong with an InstallSnapshot's ``data``, in words, or None."""
+    if not isinstance(data, dict) or not isinstance(data.get("kv"), (list, tuple)):
+        return 'data is {"kv": [[key, value], ...], "results": [[index, result], ...]}'
+    for name in ("kv", "results"):
+        for pair in data.get(name, ()):
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                return f"data[{name!r}] holds {pair!r}, which is not a [key, value] pair"
+    return None
 
 
 def message_problem(msg) -> str | None:
@@ -71,6 +85,13 @@ def message_problem(msg) -> str | None:
                     validate_command(e.command)
                 except InvalidArgument as exc:
                     return f"entry {e.index} holds a bad command ({exc})"
+    elif kind is InstallSnapshot:
+        if msg.last_included_index < 1 or not 1 <= msg.last_included_term <= msg.term:
+            return ("last_included_index is >= 1 and last_included_term between 1 and the "
+                    "message's term")
+        if msg.offset != 0 or msg.done is not True:
+            return "raftbook sends a snapshot in one chunk: offset=0 and done=True"
+        return snapshot_data_problem(msg.data)
     elif kind is RequestVoteReply or kind is AppendEntriesReply:
         flag = "vote_granted" if kind is RequestVoteReply else "success"
         if not isinstance(getattr(msg, flag), bool):
@@ -78,12 +99,15 @@ def message_problem(msg) -> str | None:
     return None
 
 
-class RaftNode:
+class RaftNode(Storage):
     """One Raft server. State is named as in Figure 2 of the paper.
 
-    Persistent (survives :meth:`restart`): ``current_term``, ``voted_for``, ``log``.
+    Persistent (survives :meth:`restart`): ``current_term``, ``voted_for``, ``log``
+    and the snapshot (``snapshot_index``, ``snapshot_term``, ``snapshot_data``).
     Volatile (rebuilt on restart): ``role``, ``commit_index``, ``last_applied``,
     ``kv``, ``next_index``, ``match_index``, ``leader_id``, the election timer.
+    With ``Config(persistence="explicit")`` a restart brings back only what the
+    node last saved with :meth:`persist`.
     """
 
     def __init__(self, node_id, peers, config=None, rng=None, handlers=None):
@@ -118,13 +142,21 @@ class RaftNode:
         self._h_append_entries_reply = h["append_entries_reply"]
         self._h_advance_commit_index = h["advance_commit_index"]
         self._h_apply_committed = h["apply_committed"]
+        self._h_install_snapshot = h["install_snapshot"]
+        self._h_install_snapshot_reply = h["install_snapshot_reply"]
+        self._threshold = config.snapshot_threshold
+        self._explicit = config.persistence == "explicit"
         self.quorum = majority(len(peer_ids) + 1)
         self._reasons: list | None = []
         # Persistent state on all servers.
         self.current_term = 0
         self.voted_for: int | None = None
         self.log = RaftLog()
+        self.snapshot_data: dict | None = None  # the state machine at snapshot_index (JSON data)
+        self._saved = None  # explicit persistence: what persist() last saved
         self._reset_volatile()
+        if self._explicit:
+            self.persist()
 
     def _reset_volatile(self):
         self.role = Role.FOLLOWER
@@ -156,7 +188,14 @@ class RaftNode:
 
     # -- inputs --------------------------------------------------------------
     def tick(self) -> list:
-        """One tick of logical time: heartbeats on a leader, the election timer elsewhere."""
+        """One tick of logical time: heartbeats on a leader, the election timer elsewhere.
+
+        With ``Config(snapshot_threshold=k)`` a server that has applied k entries past
+        its snapshot compacts its log first (in the background, as real servers do).
+        """
+        if self._threshold is not None and \
+                self.last_applied - self.log.snapshot_index >= self._threshold:
+            self.take_snapshot(automatic=True)
         if self.role is Role.LEADER:
             self.heartbeat_elapsed += 1
             if self.heartbeat_elapsed >= self.config.heartbeat_interval:
@@ -207,8 +246,12 @@ class RaftNode:
             out = self._call("append_entries_reply", self._h_append_entries_reply, msg)
         elif kind is RequestVote:
             out = self._call("request_vote", self._h_request_vote, msg)
-        else:
+        elif kind is RequestVoteReply:
             out = self._call("request_vote_reply", self._h_request_vote_reply, msg)
+        elif kind is InstallSnapshot:
+            out = self._call("install_snapshot", self._h_install_snapshot, msg)
+        else:
+            out = self._call("install_snapshot_reply", self._h_install_snapshot_reply, msg)
         self.apply_committed()
         return out
 
@@ -223,14 +266,29 @@ class RaftNode:
         entry = Entry(self.log.last_index + 1, self.current_term, command)
         self.log.append(entry)
         self.note("proposal_appended", index=entry.index, term=entry.term, command=command)
+        self.persist()  # the leader counts itself among the replicas: save the entry first
         self.advance_commit_index()
         self.apply_committed()
         return entry
 
     def restart(self) -> None:
-        """Come back after a crash: persistent state kept, volatile state rebuilt."""
+        """Come back after a crash: persistent state kept, volatile state rebuilt.
+
+        In explicit persistence the persistent state is what :meth:`persist` last
+        saved; a snapshot, if any, restores the state machine (section 7).
+        """
+        if self._explicit:
+            self._load_saved()
         self._reset_volatile()
-        self.note("restarted", term=self.current_term, log_length=self.log.last_index)
+        log = self.log
+        if log.snapshot_index:
+            self.note("restarted", term=self.current_term, log_length=log.last_index,
+                      snapshot_index=log.snapshot_index)
+            self._restore_state_machine()
+            self.note("state_machine_restored", index=log.snapshot_index, term=log.snapshot_term,
+                      keys=len(self.kv))
+        else:
+            self.note("restarted", term=self.current_term, log_length=log.last_index)
 
     # -- building blocks the rules use ---------------------------------------
     def become_follower(self, term: int) -> None:
@@ -263,6 +321,7 @@ class RaftNode:
         self.leader_id = None
         self.reset_election_timer()
         self.note("election_started", term=self.current_term)
+        self.persist()  # the new term and the vote for itself, before asking anyone
         if len(self.votes) >= self.quorum:
             return self.become_leader()
         last_index, last_term = self.log.last_index, self.log.last_term
@@ -282,12 +341,18 @@ class RaftNode:
                   needed=self.quorum)
         self.log.append(Entry(nxt, self.current_term, None))
         self.note("noop_appended", index=nxt, term=self.current_term)
+        self.persist()
         self.advance_commit_index()
         return self.replicate()
 
     def append_entries_for(self, peer: int) -> AppendEntries:
-        """The AppendEntries this leader sends ``peer`` now, from ``next_index[peer]``."""
+        """The AppendEntries this leader sends ``peer`` now, from ``next_index[peer]``.
+
+        When that entry is compacted it is the InstallSnapshot instead (Figure 13).
+        """
         ni = self.next_index[peer]
+        if ni <= self.log.snapshot_index:
+            return self.snapshot_for(peer)
         prev = ni - 1
         prev_term = self.log.term_at(prev)
         if prev_term is None or prev < 0:
@@ -370,6 +435,7 @@ class RaftNode:
         return {
             "id": self.id, "role": self.role.value, "current_term": self.current_term,
             "voted_for": self.voted_for, "log": [(e.index, e.term, e.command) for e in self.log],
+            "snapshot_index": self.log.snapshot_index, "snapshot_term": self.log.snapshot_term,
             "commit_index": self.commit_index, "last_applied": self.last_applied,
             "next_index": dict(self.next_index), "match_index": dict(self.match_index),
             "leader_id": self.leader_id, "kv": dict(self.kv),
@@ -393,12 +459,13 @@ class RaftNode:
                 self.commit_index, self.last_applied, dict(self.kv), results,
                 dict(self.next_index), dict(self.match_index), self.leader_id,
                 frozenset(self.votes), self.heartbeat_elapsed, self.election_elapsed,
-                self.election_timeout, self.rng.getstate())
+                self.election_timeout, self.rng.getstate(), self.snapshot_data, self._saved)
 
     def _import(self, s):
         (self.current_term, self.voted_for, log, self.role, self.commit_index,
          self.last_applied, kv, results, next_index, match_index, self.leader_id, votes,
-         self.heartbeat_elapsed, self.election_elapsed, self.election_timeout, rng) = s
+         self.heartbeat_elapsed, self.election_elapsed, self.election_timeout, rng,
+         self.snapshot_data, self._saved) = s
         self.log = RaftLog._unshare(log)
         if type(results) is tuple:
             shared, count = results

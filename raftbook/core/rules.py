@@ -13,7 +13,10 @@ What a handler may use on ``node``: the Figure 2 state (``current_term``,
 ``voted_for``, ``log``, ``commit_index``, ``next_index``, ``match_index``,
 ``role``, ``leader_id``, ``peers``, ``quorum``) and the building blocks
 ``become_follower(term)``, ``reset_election_timer()``, ``become_leader()``,
-``append_entries_for(peer)`` and ``advance_commit_index()``; and from this
+``append_entries_for(peer)``, ``advance_commit_index()`` and ``persist()``
+(which saves the persistent state; it matters with
+``Config(persistence="explicit")``, where a crash keeps only what was saved:
+every rule saves before it sends a reply that depends on the new state); and from this
 module ``adopt_newer_term(node, term)`` (the term rule, which every handler
 must apply first) and ``log_is_up_to_date`` (the election restriction).
 """
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 from ..errors import InvalidArgument
 from .kv import apply_command
-from .messages import AppendEntriesReply, RequestVoteReply
+from .messages import AppendEntriesReply, InstallSnapshotReply, RequestVoteReply
 from .quorum import majority_index, replicas
 from .roles import Role
 
@@ -61,6 +64,8 @@ def handle_request_vote(node, msg) -> list:
         node.note("vote_refused_stale_term", candidate=msg.src, msg_term=msg.term,
                   current_term=node.current_term)
         return [RequestVoteReply(node.id, msg.src, node.current_term, False)]
+    # Persistent state is updated on stable storage before responding to RPCs (the new term).
+    node.persist()
     # Receiver rule 2, first half: one vote per term (votedFor null or this candidate).
     if node.voted_for is not None and node.voted_for != msg.src:
         node.note("vote_refused_already_voted", candidate=msg.src, term=node.current_term,
@@ -79,6 +84,7 @@ def handle_request_vote(node, msg) -> list:
     node.note("vote_granted", candidate=msg.src, term=node.current_term,
               candidate_last_term=msg.last_log_term, candidate_last_index=msg.last_log_index,
               own_last_term=own_term, own_last_index=own_index)
+    node.persist()  # save the vote before the candidate can count it
     return [RequestVoteReply(node.id, msg.src, node.current_term, True)]
 
 
@@ -123,22 +129,30 @@ def handle_append_entries(node, msg) -> list:
 
     # Receiver rule 2: refuse unless our log holds prevLogIndex with term prevLogTerm (§5.3).
     log = node.log
-    prev = msg.prev_log_index
+    prev, prev_term, entries = msg.prev_log_index, msg.prev_log_term, msg.entries
+    if prev < log.snapshot_index:
+        # §7: entries up to our snapshot are committed, so they match the leader's; skip them.
+        skip = log.snapshot_index - prev
+        node.note("append_below_snapshot", leader=msg.src, prev_log_index=prev,
+                  snapshot_index=log.snapshot_index, skipped=min(skip, len(entries)))
+        prev, prev_term, entries = log.snapshot_index, log.snapshot_term, entries[skip:]
     if prev > log.last_index:
         node.note("append_refused_log_mismatch", leader=msg.src, prev_log_index=prev,
-                  prev_log_term=msg.prev_log_term, found_term=None, last_index=log.last_index)
+                  prev_log_term=prev_term, found_term=None, last_index=log.last_index)
+        node.persist()
         return [AppendEntriesReply(node.id, msg.src, node.current_term, False,
                                    conflict_index=log.last_index + 1, conflict_term=0)]
     found = log.term_at(prev)
-    if found != msg.prev_log_term:
+    if found != prev_term:
         node.note("append_refused_log_mismatch", leader=msg.src, prev_log_index=prev,
-                  prev_log_term=msg.prev_log_term, found_term=found, last_index=log.last_index)
+                  prev_log_term=prev_term, found_term=found, last_index=log.last_index)
+        node.persist()
         return [AppendEntriesReply(node.id, msg.src, node.current_term, False,
                                    conflict_index=log.first_index_of_term(found, prev),
                                    conflict_term=found)]
     # Receiver rules 3 and 4: delete from the first conflicting entry on, append what is new.
     appended = 0
-    for entry in msg.entries:
+    for entry in entries:
         if entry.index <= log.last_index:
             if log.term_at(entry.index) == entry.term:
                 continue  # already there: a duplicate or stale message must not truncate
@@ -148,13 +162,13 @@ def handle_append_entries(node, msg) -> list:
             log.truncate_from(entry.index)
         log.append(entry)
         appended += 1
-    last_new = prev + len(msg.entries)
+    last_new = prev + len(entries)
     if appended:
         node.note("entries_appended", leader=msg.src, first=last_new - appended + 1,
                   last=last_new, count=appended)
-    elif msg.entries:
+    elif entries:
         node.note("entries_already_present", leader=msg.src, first=prev + 1, last=last_new,
-                  count=len(msg.entries))
+                  count=len(entries))
     # Receiver rule 5: commit what the leader committed, but no further than the last new entry.
     if msg.leader_commit > node.commit_index:
         new_commit = min(msg.leader_commit, last_new)
@@ -162,6 +176,7 @@ def handle_append_entries(node, msg) -> list:
             node.note("commit_advanced", old=node.commit_index, new=new_commit,
                       leader_commit=msg.leader_commit, last_new_index=last_new, by="leader")
             node.commit_index = new_commit
+    node.persist()  # the new entries (and term) are saved before the leader may count them
     return [AppendEntriesReply(node.id, msg.src, node.current_term, True, match_index=last_new)]
 
 
@@ -206,6 +221,77 @@ def handle_append_entries_reply(node, msg) -> list:
     return [node.append_entries_for(peer)]
 
 
+def handle_install_snapshot(node, msg) -> list:
+    """InstallSnapshot RPC, receiver side (Figure 13; one chunk: offset 0, done)."""
+    adopt_newer_term(node, msg.term)
+    # Receiver rule 1: reply immediately if term < currentTerm.
+    if msg.term < node.current_term:
+        node.note("snapshot_refused_stale_term", leader=msg.src, msg_term=msg.term,
+                  current_term=node.current_term)
+        return [InstallSnapshotReply(node.id, msg.src, node.current_term, 0)]
+    # Same term: msg.src is this term's leader, as for AppendEntries (§5.2).
+    if node.role is not Role.FOLLOWER:
+        node.become_follower(msg.term)
+    if node.leader_id != msg.src:
+        node.note("leader_recognised", leader=msg.src, term=msg.term)
+        node.leader_id = msg.src
+    node.reset_election_timer()
+    log = node.log
+    index, term = msg.last_included_index, msg.last_included_term
+    # Rule 5: discard a snapshot with a smaller index than ours: a stale or duplicated one.
+    if index <= log.snapshot_index:
+        node.note("snapshot_ignored_stale", leader=msg.src, index=index, term=term,
+                  snapshot_index=log.snapshot_index)
+        node.persist()
+        return [InstallSnapshotReply(node.id, msg.src, node.current_term, index)]
+    data = msg.data
+    if index <= log.last_index and log.term_at(index) == term:
+        # Rule 6: an existing entry has the snapshot's last index and term: keep what follows it.
+        kept = log.last_index - index
+        log.compact(index)
+    else:
+        # Rule 7: otherwise discard the entire log.
+        kept = 0
+        log.install_snapshot(index, term)
+    node.snapshot_data = {"kv": [list(p) for p in data["kv"]],
+                          "results": [list(p) for p in data.get("results", ())]}
+    node.results = {i: r for i, r in node.results.items() if i > index}
+    if node.last_applied < index:
+        # Rule 8: reset the state machine using the snapshot's contents.
+        node.kv = {k: v for k, v in data["kv"]}
+        node.results.update({i: r for i, r in data.get("results", ())})
+        node.last_applied = index
+    node.commit_index = max(node.commit_index, index)
+    node.note("snapshot_installed", leader=msg.src, index=index, term=term, kept=kept,
+              keys=len(node.kv))
+    node.persist()  # rule 5: save the snapshot before replying
+    return [InstallSnapshotReply(node.id, msg.src, node.current_term, index)]
+
+
+def handle_install_snapshot_reply(node, msg) -> list:
+    """The leader's bookkeeping after a follower installed its snapshot (Figure 13, §7)."""
+    if adopt_newer_term(node, msg.term):
+        return []
+    # A reply from an older term, or reaching a server no longer leader, counts for nothing.
+    if msg.term < node.current_term or node.role is not Role.LEADER:
+        node.note("reply_ignored_stale", sender=msg.src, msg_term=msg.term,
+                  current_term=node.current_term, role=node.role.value, type="InstallSnapshotReply")
+        return []
+    peer = msg.src
+    # The follower now holds everything up to the snapshot's last index: raise matchIndex
+    # and nextIndex as for a successful AppendEntries (never lower them: replies can be late).
+    advanced = msg.match_index > node.match_index[peer]
+    if advanced:
+        node.note("match_index_advanced", follower=peer, old=node.match_index[peer],
+                  new=msg.match_index)
+        node.match_index[peer] = msg.match_index
+    node.next_index[peer] = max(node.next_index[peer], msg.match_index + 1)
+    node.advance_commit_index()
+    if advanced and node.next_index[peer] <= node.log.last_index:
+        return [node.append_entries_for(peer)]  # the entries after the snapshot, at once
+    return []
+
+
 def advance_commit_index(node) -> None:
     """Leader: commit the highest index a majority holds, if it is of the current term."""
     if node.role is not Role.LEADER:
@@ -242,7 +328,7 @@ def apply_committed(node) -> None:
                   result=node.results[i])
 
 
-#: The four rules a student may replace, by the names of the public contract.
+#: The four rules of Figure 2 a student may replace, by the names of the public contract.
 reference_handlers = {
     "request_vote": handle_request_vote,
     "append_entries": handle_append_entries,
@@ -250,11 +336,13 @@ reference_handlers = {
     "advance_commit_index": advance_commit_index,
 }
 
-#: Every replaceable rule, including two more a course may use.
+#: Every replaceable rule: the four, Figure 13's "install_snapshot", and two more a course may use.
 reference_handlers_all = {
     **reference_handlers,
+    "install_snapshot": handle_install_snapshot,
     "request_vote_reply": handle_request_vote_reply,
     "apply_committed": apply_committed,
+    "install_snapshot_reply": handle_install_snapshot_reply,
 }
 
 

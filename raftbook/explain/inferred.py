@@ -13,7 +13,8 @@ called noted (``become_follower``, ``become_leader``) are not inferred twice.
 """
 from __future__ import annotations
 
-from ..core.messages import AppendEntriesReply, RequestVoteReply
+from ..core.messages import (AppendEntries, AppendEntriesReply, InstallSnapshot,
+                             InstallSnapshotReply, RequestVote, RequestVoteReply)
 from ..core.quorum import replicas
 from ..core.rules import log_is_up_to_date
 from ..core.roles import Role
@@ -21,8 +22,10 @@ from ..core.roles import Role
 
 def observe(node) -> tuple:
     """What inference compares against: the node's state before the handler ran."""
-    return (node.current_term, node.voted_for, node.role, node.log._export()[0], node.commit_index,
-            node.leader_id, dict(node.match_index), dict(node.next_index))
+    log = node.log
+    return (node.current_term, node.voted_for, node.role, log._export()[0], node.commit_index,
+            node.leader_id, dict(node.match_index), dict(node.next_index),
+            (log.snapshot_index, log.snapshot_term), node.last_applied)
 
 
 def infer(node, name, msg, before, out, mark) -> None:
@@ -32,6 +35,11 @@ def infer(node, name, msg, before, out, mark) -> None:
     rule = _RULES.get(name)
     if rule is not None:
         rule(node, msg, before, out or [], found)
+    # Explicit persistence: a reply sent while the new state is unsaved (Figure 2, State).
+    if msg is not None and type(msg) in _REQUESTS and out and node.unsaved:
+        found.append(("replied_before_saving", {"type": type(msg).__name__, "sender": msg.src,
+                                                "unsaved": node.unsaved,
+                                                "term": node.current_term}))
     for code, fields in found:
         if code not in noted:
             fields["inferred"] = True
@@ -49,9 +57,10 @@ def _terms(node, before, found):
 
 def _request_vote(node, msg, before, out, found):
     term0, vote0, _, log0 = before[:4]
+    snap_index, snap_term = before[8]
     _terms(node, before, found)
-    own_term = log0[-1].term if log0 else 0
-    own_index = len(log0)
+    own_term = log0[-1].term if log0 else snap_term
+    own_index = snap_index + len(log0)
     vote_then = vote0 if term0 == node.current_term else None
     replies = [m for m in out if type(m) is RequestVoteReply and m.dst == msg.src]
     if not replies:
@@ -82,7 +91,13 @@ def _append_entries(node, msg, before, out, found):
         found.append(("leader_recognised", {"leader": msg.src, "term": node.current_term}))
     replies = [m for m in out if type(m) is AppendEntriesReply and m.dst == msg.src]
     prev = msg.prev_log_index
-    found_term = (0 if prev == 0 else log0[prev - 1].term) if prev <= len(log0) else None
+    off = before[8][0]
+    if off != node.log.snapshot_index or prev < off:
+        return  # around a snapshot the positions below would not line up: infer nothing
+    if prev == off:
+        found_term = before[8][1]
+    else:
+        found_term = log0[prev - off - 1].term if prev - off <= len(log0) else None
     log1 = node.log._export()[0]
     # What happened to the log: the first index where before and after differ.
     k = 0
@@ -91,17 +106,17 @@ def _append_entries(node, msg, before, out, found):
         k += 1
     removed = len(log0) - k
     if removed:
-        new_entry = next((e for e in msg.entries if e.index == k + 1), None)
+        new_entry = next((e for e in msg.entries if e.index == off + k + 1), None)
         if new_entry is not None and new_entry.term != log0[k].term:
-            found.append(("conflict_truncated", {"from_index": k + 1, "old_term": log0[k].term,
+            found.append(("conflict_truncated", {"from_index": off + k + 1, "old_term": log0[k].term,
                                                  "new_term": new_entry.term, "removed": removed}))
         else:
             found.append(("entries_truncated_without_conflict", {
-                "leader": msg.src, "from_index": k + 1, "removed": removed,
+                "leader": msg.src, "from_index": off + k + 1, "removed": removed,
                 "last_new_index": prev + len(msg.entries)}))
     if len(log1) > k:
-        found.append(("entries_appended", {"leader": msg.src, "first": k + 1, "last": len(log1),
-                                           "count": len(log1) - k}))
+        found.append(("entries_appended", {"leader": msg.src, "first": off + k + 1,
+                                           "last": off + len(log1), "count": len(log1) - k}))
     if not replies:
         found.append(("request_unanswered", {"type": "AppendEntries", "sender": msg.src,
                                              "term": node.current_term, "msg_term": msg.term}))
@@ -112,7 +127,7 @@ def _append_entries(node, msg, before, out, found):
         elif found_term != msg.prev_log_term:
             found.append(("append_refused_log_mismatch", {
                 "leader": msg.src, "prev_log_index": prev, "prev_log_term": msg.prev_log_term,
-                "found_term": found_term, "last_index": len(log0)}))
+                "found_term": found_term, "last_index": off + len(log0)}))
         else:
             found.append(("append_refused_without_rule", {
                 "leader": msg.src, "prev_log_index": prev, "prev_log_term": msg.prev_log_term,
@@ -158,7 +173,34 @@ def _advance_commit_index(node, msg, before, out, found):
                                       "current_term": node.current_term}))
 
 
+def _install_snapshot(node, msg, before, out, found):
+    _terms(node, before, found)
+    if node.leader_id == msg.src and before[5] != msg.src:
+        found.append(("leader_recognised", {"leader": msg.src, "term": node.current_term}))
+    replies = [m for m in out if type(m) is InstallSnapshotReply and m.dst == msg.src]
+    snap0, snap1 = before[8][0], node.log.snapshot_index
+    if snap1 > snap0:
+        found.append(("snapshot_installed", {"leader": msg.src, "index": snap1,
+                                             "term": node.log.snapshot_term,
+                                             "kept": node.log.last_index - snap1,
+                                             "keys": len(node.kv)}))
+    elif msg.term < node.current_term:
+        found.append(("snapshot_refused_stale_term", {"leader": msg.src, "msg_term": msg.term,
+                                                      "current_term": node.current_term}))
+    elif msg.last_included_index <= snap0:
+        found.append(("snapshot_ignored_stale", {"leader": msg.src,
+                                                 "index": msg.last_included_index,
+                                                 "term": msg.last_included_term,
+                                                 "snapshot_index": snap0}))
+    if not replies:
+        found.append(("request_unanswered", {"type": "InstallSnapshot", "sender": msg.src,
+                                             "term": node.current_term, "msg_term": msg.term}))
+
+
+_REQUESTS = (RequestVote, AppendEntries, InstallSnapshot)
+
 _RULES = {
+    "install_snapshot": _install_snapshot,
     "request_vote": _request_vote,
     "append_entries": _append_entries,
     "append_entries_reply": _append_entries_reply,

@@ -156,8 +156,50 @@ def _next_backed_off(f):
 
 def _crashed(f):
     role = f.get("role", "follower")
+    if f.get("unsaved"):
+        return (f"crashed as a {role} in term {f['term']} before saving its "
+                f"{' and '.join(map(_field_name, f['unsaved']))}: only what it last saved survives")
     return (f"crashed as a {role} in term {f['term']}: its term, vote and {_entries(f['log_length'])} "
             f"survive; its commit index, role and state machine are lost")
+
+
+def _field_name(name):
+    return {"current_term": "term", "voted_for": "vote"}.get(name, name)
+
+
+def _restarted(f):
+    head = f"restarted as a follower in term {f['term']} with {_entries(f['log_length'])}"
+    if f.get("snapshot_index"):
+        return head + f" after its snapshot of indexes 1..{f['snapshot_index']}"
+    return head + ": commit index 0, empty state machine"
+
+
+def _snapshot_taken(f):
+    why = "it had applied enough entries past its last snapshot" if f.get("automatic") else \
+        "compaction was asked for"
+    return (f"compacted its log ({why}): a snapshot of its state machine at index {f['index']} "
+            f"(term {f['term']}) replaces {_entries(f['discarded'])}; {_entries(f['kept'])} remain "
+            f"in the log")
+
+
+def _snapshot_installed(f):
+    head = (f"installed the snapshot from {_s(f['leader'])} up to index {f['index']} (term "
+            f"{f['term']}), {f['keys']} key{'s' if f['keys'] != 1 else ''} in its state machine")
+    if f["kept"]:
+        return head + (f": its entry at index {f['index']} matches the snapshot's last one, so it "
+                       f"kept the {_entries(f['kept'])} after it")
+    return head + ": it discarded its whole log"
+
+
+def _unsaved_lost(f):
+    lost = []
+    if "current_term" in f["lost"]:
+        lost.append(f"its term went back from {f['old_term']} to {f['term']}")
+    if "voted_for" in f["lost"]:
+        lost.append(f"its vote from {_s(f['old_voted_for'])} to {_s(f['voted_for'])}")
+    if "log" in f["lost"] or "snapshot" in f["lost"]:
+        lost.append(f"its log from last index {f['old_last_index']} to {f['last_index']}")
+    return "lost what it had not saved before crashing: " + ", ".join(lost)
 
 
 def _net(what):
@@ -187,6 +229,7 @@ _A = "Figure 2, AppendEntries RPC, receiver"
 _ALL = "Figure 2, Rules for Servers, all servers"
 _CAND = "Figure 2, Rules for Servers, candidates (§5.2)"
 _LEAD = "Figure 2, Rules for Servers, leaders"
+_SNAP = "Figure 13, InstallSnapshot RPC"
 
 _COMMIT_LEADER = (_LEAD + ": if a majority has matchIndex >= N > commitIndex and log[N].term == "
                   "currentTerm, set commitIndex = N (§5.3, §5.4)")
@@ -328,9 +371,54 @@ _TABLE = [
                "volatile", _crashed),
     ReasonCode("restarted", ("crash",),
                "Figure 2, State: after a restart the persistent state is kept and the volatile "
-               "state starts afresh",
-               lambda f: (f"restarted as a follower in term {f['term']} with {_entries(f['log_length'])}: "
-                          f"commit index 0, empty state machine")),
+               "state starts afresh", _restarted),
+    ReasonCode("state_machine_restored", ("crash", "snapshot", "apply"),
+               _SNAP + ": a restarting server loads its snapshot into its state machine (§7)",
+               lambda f: (f"restored its state machine from its snapshot: {f['keys']} "
+                          f"key{'s' if f['keys'] != 1 else ''}, commit index and last applied "
+                          f"{f['index']} (term {f['term']})")),
+    ReasonCode("snapshot_taken", ("snapshot",),
+               "§7: each server snapshots its committed, applied state on its own and discards "
+               "the log entries up to the snapshot's last included index", _snapshot_taken),
+    ReasonCode("snapshot_sent", ("snapshot", "leader"),
+               "§7: the leader sends InstallSnapshot to a follower that is so far behind that "
+               "the next entry it needs was discarded",
+               lambda f: (f"sent its snapshot (up to index {f['index']}, term {f['term']}) to "
+                          f"{_s(f['follower'])}: the entry at its next index {f['next_index']} is "
+                          f"compacted")),
+    ReasonCode("snapshot_installed", ("snapshot",),
+               _SNAP + ", receiver rules 6-8: keep the log after a matching last included entry, "
+               "else discard the log; reset the state machine from the snapshot",
+               _snapshot_installed),
+    ReasonCode("snapshot_refused_stale_term", ("snapshot",),
+               _SNAP + ", receiver rule 1: reply immediately if term < currentTerm",
+               lambda f: (f"refused InstallSnapshot from {_s(f['leader'])}: the sender's term "
+                          f"{f['msg_term']} is older than its current term {f['current_term']}")),
+    ReasonCode("snapshot_ignored_stale", ("snapshot", "consistency"),
+               _SNAP + ", receiver rule 5: a snapshot with a smaller index than the one held "
+               "is discarded (a late or duplicated InstallSnapshot)",
+               lambda f: (f"ignored the snapshot from {_s(f['leader'])} up to index {f['index']}: "
+                          f"its own snapshot already covers indexes 1..{f['snapshot_index']}")),
+    ReasonCode("append_below_snapshot", ("append", "snapshot", "consistency"),
+               "§7: entries up to a server's snapshot are committed, so they match the leader's "
+               "and are skipped",
+               lambda f: (f"skipped {_entries(f['skipped'])} of the AppendEntries from "
+                          f"{_s(f['leader'])} (prevLogIndex {f['prev_log_index']}): its snapshot "
+                          f"already covers indexes 1..{f['snapshot_index']}")),
+    ReasonCode("replied_before_saving", ("persist", "suspect"),
+               "Figure 2, State: persistent state is updated on stable storage before "
+               "responding to RPCs",
+               lambda f: (f"answered the {f['type']} from {_s(f['sender'])} before saving its "
+                          f"{' and '.join(map(_field_name, f['unsaved']))}: a crash now would "
+                          f"forget what the answer promised")),
+    ReasonCode("state_saved", ("persist",),
+               "Figure 2, State: persistent state is updated on stable storage before "
+               "responding to RPCs",
+               lambda f: (f"saved its term {f['term']}, vote ({_s(f['voted_for'])}) and log (last "
+                          f"index {f['last_index']}) on stable storage")),
+    ReasonCode("unsaved_state_lost", ("persist", "crash"),
+               "Figure 2, State: only what is on stable storage survives a crash; a server that "
+               "answers before saving can forget a vote or an entry", _unsaved_lost),
     ReasonCode("message_dropped", ("network",),
                "§5.1: the network may lose messages; Raft retries",
                _net(": the network dropped it")),
@@ -372,7 +460,8 @@ def families_of(reason) -> tuple:
     if rc is None:
         return ()
     if reason.code == "reply_ignored_stale":
-        extra = "vote" if reason.fields.get("type") == "RequestVoteReply" else "append"
+        extra = {"RequestVoteReply": "vote", "InstallSnapshotReply": "snapshot"}.get(
+            reason.fields.get("type"), "append")
         return rc.families + (extra,)
     return rc.families
 

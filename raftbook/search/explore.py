@@ -179,7 +179,7 @@ class ExploreResult:
 
 def _describe_event(ev) -> str:
     kind = ev[0]
-    if kind in ("timeout", "crash", "restart"):
+    if kind in ("timeout", "crash", "restart", "compact"):
         return f"{kind} S{ev[1]}"
     if kind == "heartbeat":
         return "heartbeat (every leader sends AppendEntries)"
@@ -197,6 +197,8 @@ def materialize(setup: dict, events) -> Cluster:
         kind = ev[0]
         if kind == "timeout":
             c.timeout(ev[1])
+        elif kind == "compact":
+            c.compact(ev[1])
         elif kind == "crash":
             c.crash(ev[1])
         elif kind == "restart":
@@ -241,7 +243,8 @@ def _commands(values) -> tuple:
 def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_log: int = 2,
             max_in_flight: int = 4, max_depth: int | None = None, max_states: int = 2_000_000,
             values=1, events=DEFAULT_EVENTS, max_entries: int | None = None, symmetry="auto",
-            goal=None, workers: int = 1, progress=None) -> ExploreResult:
+            goal=None, workers: int = 1, progress=None, persistence: str = "auto",
+            max_snapshots: int = 1) -> ExploreResult:
     """Search every interleaving of events breadth first, within bounds; check safety on each.
 
     ``n`` servers start empty (or from ``initial``, as in :meth:`Cluster.from_state`)
@@ -257,7 +260,11 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
     "commit", "client_commit", or a function of a :class:`StateView`) stops the
     search at the first state that meets it. ``workers`` processes share the
     large breadth-first levels (the result does not depend on how many).
-    ``progress`` shows a bar (default: in notebooks). Returns an :class:`ExploreResult`.
+    ``progress`` shows a bar (default: in notebooks). ``persistence="explicit"``
+    explores servers that keep across a crash only what they saved (add "crash"
+    and "restart" to ``events``); a "compact" event snapshots one server's applied
+    state, at most ``max_snapshots`` times per server (``max_log`` then bounds the
+    last index, snapshot included). Returns an :class:`ExploreResult`.
     """
     if not _is_int(n) or not 1 <= n <= 7:
         raise InvalidArgument(f"explore searches clusters of 1 to 7 servers; got n={n!r} "
@@ -300,8 +307,11 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
     check_progress(progress)
     if not _is_int(workers) or workers < 1:
         raise InvalidArgument(f"workers is a number of processes >= 1; got {workers!r}")
+    if persistence not in ("auto", "explicit"):
+        raise InvalidArgument(f"persistence is 'auto' or 'explicit'; got {persistence!r}")
+    max_snapshots = _check_bound("max_snapshots", max_snapshots, 0)
     search = StateSpace(n, handlers, initial or None, (max_term, max_log, max_in_flight), kinds,
-                     commands, max_entries, symmetry, goal_fn)
+                        commands, max_entries, symmetry, goal_fn, persistence, max_snapshots)
     asym, use_sym = search.asym, search.symmetry
     if not use_sym:
         note = ("off: " + asym) if asym else ("off (asked)" if symmetry is False else "off")
@@ -310,6 +320,8 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
                 "explored once (assumes the handlers treat server ids alike)")
     bounds = {"max_term": max_term, "max_log": max_log, "max_in_flight": max_in_flight,
               "max_depth": max_depth, "values": len(commands), "max_entries": max_entries}
+    if search.extended:
+        bounds.update(persistence=persistence, max_snapshots=max_snapshots)
     result = ExploreResult(n, bounds, tuple(e for e in EVENT_KINDS if e in kinds), use_sym, note,
                            goal=goal_name, _setup=search.setup)
     bar = progress_bar(progress, max_depth, "depth")

@@ -11,7 +11,13 @@ A state is a tuple ``(nodes, flight, leaders, committed)``:
 - ``committed``: history variable, per committed index ``(term, command id,
   term it was first seen committed in)``.
 
-Events are small ints (kind in the low 3 bits, argument above), so a path
+With log compaction (a ``compact`` event) or explicit persistence, each
+server's key grows four more fields: its snapshot index and term, how many
+snapshots it has taken (bounded by ``max_snapshots``) and what it last saved
+on stable storage; the snapshot's prefix of the log is judged with the
+committed entries it stands for. Symmetry reduction is off in that mode.
+
+Events are small ints (kind in the low 4 bits, argument above), so a path
 back to the start costs two integers per state. :class:`StateSpace` applies an
 event by loading one server's state into a working RaftNode, calling the real
 step function, saving the result and judging the five safety properties with
@@ -28,14 +34,16 @@ from operator import itemgetter
 from ..sim.cluster import Cluster
 from ..core.config import Config
 from ..check.properties import (election_safety, leader_append_only, leader_completeness,
-                                logs_disagree, state_machine_safety)
+                                logs_disagree, snapshot_disagrees, state_machine_safety)
+from ..core.kv import apply_command
 from ..errors import InvalidArgument
-from ..core.messages import AppendEntries, AppendEntriesReply, RequestVote
+from ..core.messages import (AppendEntries, AppendEntriesReply, InstallSnapshot,
+                             InstallSnapshotReply, RequestVote)
 from ..core.roles import Role
 
 #: Every kind of event the search can take.
 EVENT_KINDS = ("timeout", "deliver", "heartbeat", "propose", "duplicate", "drop", "crash",
-               "restart")
+               "restart", "compact")
 #: An election timeout no search ever reaches: timers fire only through explicit timeouts.
 NEVER = 10 ** 9
 
@@ -46,7 +54,8 @@ _first = itemgetter(0)
 NODE_FIELDS = frozenset({
     "id", "peers", "config", "rng", "handlers", "quorum", "_custom", "_reasons",
     "_h_request_vote", "_h_request_vote_reply", "_h_append_entries", "_h_append_entries_reply",
-    "_h_advance_commit_index", "_h_apply_committed",
+    "_h_advance_commit_index", "_h_apply_committed", "_h_install_snapshot",
+    "_h_install_snapshot_reply", "_threshold", "_explicit", "snapshot_data", "_saved",
     "current_term", "voted_for", "log", "role", "commit_index", "last_applied", "kv", "results",
     "next_index", "match_index", "leader_id", "votes", "heartbeat_elapsed", "election_elapsed",
     "election_timeout"})
@@ -119,15 +128,87 @@ def _symmetric(c: Cluster) -> str:
     return ""
 
 
-class StateSpace:
+class _Judgements:
+    """StateSpace's judgements of one state: the safety properties over log keys, snapshots,
+    bounds and the read-only view a goal function gets."""
+
+    def last_index(self, k) -> int:
+        """A server's last log index from its key (the snapshot counts)."""
+        return len(k[4]) + k[10] if self.extended else len(k[4])
+
+    def full_log(self, k, committed) -> tuple:
+        """A server's log key from index 1: its snapshot stands for the committed prefix."""
+        if not self.extended or not k[10]:
+            return k[4]
+        return tuple([(t, c) for t, c, _ in committed[:k[10]]]) + k[4]
+
+    def judge_snapshot(self, i, node, committed):
+        """A new snapshot must be the committed log, applied, up to its last index."""
+        log = node.log
+        index, term = log.snapshot_index, log.snapshot_term
+        rec = committed[index - 1] if index <= len(committed) else None
+        expected = {}
+        if rec is not None:
+            for t, c, _ in committed[:index]:
+                apply_command(expected, self.cmd_of[c])
+        kv = {k: v for k, v in (node.snapshot_data or {}).get("kv", ())}
+        return snapshot_disagrees(i, index, term, rec and (rec[0], self.cmd_of[rec[1]]), kv,
+                                  expected)
+
+    @staticmethod
+    def completeness(i, lterm, log_key, committed):
+        """Leader completeness: leader i of term lterm holds every entry committed before."""
+        held = len(log_key)
+        for j, (t, _, cterm) in enumerate(committed):
+            viol = leader_completeness(j + 1, t, cterm, i, lterm,
+                                       log_key[j][0] if j < held else None)
+            if viol is not None:
+                return viol
+        return None
+
+    def log_matching(self, i, log_key, nodes, committed=()):
+        """Log matching between server i's changed log and every other server's."""
+        for j, ns in enumerate(nodes):
+            if j != i - 1:
+                viol = logs_disagree(i, log_key, j + 1, self.full_log(ns[0], committed))
+                if viol is not None:
+                    return viol
+        return None
+
+    def view(self, state) -> StateView:
+        nodes, flight, _, committed = state
+        views = {}
+        for i, ns in zip(self.ids, nodes):
+            role, term, voted, entries, ci, la, _, _, _, _, kv = ns[2][:11]
+            views[i] = NodeView(i, role, term, voted, entries, ci, la, dict(kv), ns[0][0])
+        return StateView(views, tuple(m for _, m in flight),
+                         frozenset(i for i in self.ids if nodes[i - 1][0][0]),
+                         {j + 1: (t, self.cmd_of[c]) for j, (t, c, _) in enumerate(committed)})
+
+    def in_bounds(self, state) -> bool:
+        if len(state[1]) > self.max_in_flight:
+            return False
+        mt, ml = self.max_term, self.max_log
+        for ns in state[0]:
+            k = ns[0]
+            if k[2] > mt or self.last_index(k) > ml:
+                return False
+        return True
+
+
+class StateSpace(_Judgements):
     """The state space of one explore() call; see the module docstring for the encoding."""
 
     def __init__(self, n, handlers, initial, bounds, kinds, commands, max_entries, symmetry,
-                 goal):
+                 goal, persistence="auto", max_snapshots=1):
         # One-tick heartbeats and timers that never fire: a ``heartbeat`` event is one
         # cluster tick and a ``timeout`` event is ``cluster.timeout(i)`` on replay.
         self.config = Config(election_timeout=(NEVER, NEVER), heartbeat_interval=1,
-                             max_entries=max_entries)
+                             max_entries=max_entries, persistence=persistence)
+        #: Snapshots or explicit persistence: keys carry four more fields per server.
+        self.extended = "compact" in kinds or persistence == "explicit"
+        self.max_snapshots = max_snapshots
+        self.taken = {}  # server -> snapshots taken, for the working node just loaded
         kwargs = dict(n=n, seed=0, config=self.config, handlers=handlers, record_reasons=False,
                       monitor=False)
         c = Cluster.from_state(initial, **kwargs) if initial else Cluster(**kwargs)
@@ -136,6 +217,8 @@ class StateSpace:
         self.n = n
         self.ids = tuple(range(1, n + 1))
         self.asym = _symmetric(c)
+        if self.extended and not self.asym:
+            self.asym = "compaction or explicit persistence is explored without symmetry reduction"
         self.working = c.nodes
         for node in self.working.values():
             node._reasons = None  # no explanations: speed
@@ -204,6 +287,11 @@ class StateSpace:
         if t is AppendEntriesReply:
             return (3, m.src, m.dst, m.term, int(m.success), m.match_index, m.conflict_index,
                     m.conflict_term)
+        if t is InstallSnapshot:  # its data follows from the committed prefix it stands for
+            kv = tuple(sorted((repr(k), repr(v)) for k, v in m.data.get("kv", ())))
+            return (4, m.src, m.dst, m.term, m.last_included_index, m.last_included_term, kv, 0)
+        if t is InstallSnapshotReply:
+            return (5, m.src, m.dst, m.term, m.match_index, 0, 0, 0)
         return (1, m.src, m.dst, m.term, int(m.vote_granted), 0, 0, 0)
 
     def save(self, node, crashed, old=None):
@@ -236,6 +324,19 @@ class StateSpace:
                voted == node.id, voted != 0, len(votes)) if self.symmetry else None
         payload = (role, term, node.voted_for, entries, node.commit_index, node.last_applied,
                    node.next_index, node.match_index, node.leader_id, node.votes, node.kv)
+        if self.extended:
+            saved = node._saved
+            if saved is not None:
+                st, sv, share, _ = saved
+                ck = self.cmd_id
+                saved_key = (st, sv or 0, tuple([(e.term, ck(e.command)) for e in share[0][:share[1]]]),
+                             share[3], share[4])
+            else:
+                saved_key = None
+            taken = self.taken.get(node.id, 0)
+            key += (log.snapshot_index, log.snapshot_term, taken, saved_key)
+            payload += (log.snapshot_index, log.snapshot_term, node.snapshot_data, saved, taken,
+                        node.results)
         return key, sig, payload
 
     def load(self, i, ns):
@@ -243,7 +344,7 @@ class StateSpace:
         node = self.working[i]
         node.log = self.logs[i]
         (node.role, node.current_term, node.voted_for, entries, node.commit_index,
-         node.last_applied, nxt, mat, node.leader_id, votes, kv) = ns[2]
+         node.last_applied, nxt, mat, node.leader_id, votes, kv) = ns[2][:11]
         log = node.log
         log._entries = list(entries)
         log.truncations = 0
@@ -252,6 +353,10 @@ class StateSpace:
         node.votes, node.kv = set(votes), dict(kv)
         node.results = {}
         node.heartbeat_elapsed = node.election_elapsed = 0
+        if self.extended:
+            (log.snapshot_index, log.snapshot_term, node.snapshot_data, node._saved,
+             self.taken[i], results) = ns[2][11:]
+            node.results = dict(results)
         return node
 
     def key(self, state):
@@ -314,7 +419,7 @@ class StateSpace:
             for i in running:
                 k = nodes[i - 1][0]
                 if k[1] != 2 and k[2] < self.max_term:
-                    out.append(0 + 8 * i)
+                    out.append(0 + 16 * i)
         deliver = "deliver" in kinds
         dup = "duplicate" in kinds and len(flight) < self.max_in_flight
         drop = "drop" in kinds
@@ -324,15 +429,15 @@ class StateSpace:
                 continue  # an identical copy: same successors
             prev = mk
             if deliver and not (drop and nodes[mk[2] - 1][0][0]):
-                out.append(1 + 8 * pos)
+                out.append(1 + 16 * pos)
         if "heartbeat" in kinds and any(nodes[i - 1][0][1] == 2 for i in running):
             out.append(2)
         if "propose" in kinds:
             nv = len(self.commands)
             for i in running:
                 k = nodes[i - 1][0]
-                if k[1] == 2 and len(k[4]) < self.max_log:
-                    out.extend(3 + 8 * ((i - 1) * nv + v) for v in range(nv))
+                if k[1] == 2 and self.last_index(k) < self.max_log:
+                    out.extend(3 + 16 * ((i - 1) * nv + v) for v in range(nv))
         if dup or drop:
             prev = None
             for pos, (mk, _) in enumerate(flight):
@@ -340,19 +445,24 @@ class StateSpace:
                     continue
                 prev = mk
                 if dup:
-                    out.append(4 + 8 * pos)
+                    out.append(4 + 16 * pos)
                 if drop:
-                    out.append(5 + 8 * pos)
+                    out.append(5 + 16 * pos)
         if "crash" in kinds:
-            out.extend(6 + 8 * i for i in running)
+            out.extend(6 + 16 * i for i in running)
         if "restart" in kinds:
-            out.extend(7 + 8 * i for i in self.ids if nodes[i - 1][0][0])
+            out.extend(7 + 16 * i for i in self.ids if nodes[i - 1][0][0])
+        if "compact" in kinds:  # a server with applied entries past its snapshot, within budget
+            for i in running:
+                k = nodes[i - 1][0]
+                if k[6] > k[10] and k[12] < self.max_snapshots:
+                    out.append(8 + 16 * i)
         return out
 
     def decode(self, state, code):
         """The readable event of an int code in ``state``."""
-        kind, arg = EVENT_KINDS[code & 7], code >> 3
-        if kind in ("timeout", "crash", "restart"):
+        kind, arg = EVENT_KINDS[code & 15], code >> 4
+        if kind in ("timeout", "crash", "restart", "compact"):
             return (kind, arg)
         if kind == "heartbeat":
             return ("heartbeat",)
@@ -367,7 +477,7 @@ class StateSpace:
         Returns ``(successor, violation, within bounds)``; a handler that raises propagates.
         """
         nodes, flight, leaders, committed = state
-        kind, arg = code & 7, code >> 3
+        kind, arg = code & 15, code >> 4
         if kind == 1:  # deliver
             mk, msg = flight[arg]
             rest = flight[:arg] + flight[arg + 1:]
@@ -403,7 +513,12 @@ class StateSpace:
             sig = ns[1] and (True,) + ns[1][1:]
             new = ((True,) + ns[0][1:], sig, ns[2])
             return (nodes[:arg - 1] + (new,) + nodes[arg:], flight, leaders, committed), None, True
-        # restart: persistent state kept, volatile state rebuilt
+        if kind == 8:  # compact: snapshot the applied state, drop the entries it covers
+            node = self.load(arg, nodes[arg - 1])
+            node.compact()
+            self.taken[arg] += 1
+            return self.stepped(state, arg, node, [], flight)
+        # restart: persistent state kept (what was saved, in explicit mode), volatile rebuilt
         node = self.load(arg, nodes[arg - 1])
         node.restart()
         return self.stepped(state, arg, node, [], flight)
@@ -427,6 +542,11 @@ class StateSpace:
         nodes = nodes[:i - 1] + (new,) + nodes[i:]
         viol = None
         term = nkey[2]
+        ext = self.extended
+        if ext and nkey[10] != okey[10] and nkey[10]:  # a new snapshot (taken or installed)
+            viol = self.judge_snapshot(i, node, committed)
+            if viol is not None:
+                return (nodes, flight, leaders, committed), viol, True
         # Election safety (history: the leader of each term).
         if nkey[1] == 2:
             holder = None
@@ -436,81 +556,42 @@ class StateSpace:
                     break
             if holder is None:
                 leaders = tuple(sorted(leaders + ((term, i),)))
-                viol = self.completeness(i, term, nkey[4], committed)
+                viol = self.completeness(i, term, self.full_log(nkey, committed), committed)
             else:
                 viol = election_safety(term, holder, i)
         # Leader append-only (a transition property).
         if viol is None and okey[1] == 2 and nkey[1] == 2 and okey[2] == term:
-            viol = leader_append_only(i, term, len(okey[4]), len(nkey[4]),
+            viol = leader_append_only(i, term, self.last_index(okey), self.last_index(nkey),
                                       bool(node.log.truncations))
         # Log matching, between the changed log and every other.
         if viol is None and nkey[4] != okey[4]:
-            viol = self.log_matching(i, nkey[4], nodes)
+            viol = self.log_matching(i, self.full_log(nkey, committed), nodes, committed)
         # Newly committed entries (history) and the leaders they must be on.
         ci = nkey[5]
         if viol is None and ci > len(committed):
-            log_key = nkey[4]
+            log_key = self.full_log(nkey, committed)
             committed = committed + tuple((log_key[j][0], log_key[j][1], term)
                                           for j in range(len(committed), min(ci, len(log_key))))
             for j, ns in enumerate(nodes):
                 k = ns[0]
                 if k[1] == 2 and not k[0] and k[2] > term:
-                    viol = self.completeness(j + 1, k[2], k[4], committed)
+                    viol = self.completeness(j + 1, k[2], self.full_log(k, committed), committed)
                     if viol is not None:
                         break
         # State machine safety: what this server applied matches what was committed.
         if viol is None and nkey[6] > okey[6]:
             cmd_of = self.cmd_of
-            for j in range(okey[6], min(nkey[6], len(nkey[4]), len(committed))):
-                e, rec = nkey[4][j], committed[j]
+            full = self.full_log(nkey, committed)
+            start = max(okey[6], nkey[10]) if ext else okey[6]  # a snapshot was judged above
+            for j in range(start, min(nkey[6], len(full), len(committed))):
+                e, rec = full[j], committed[j]
                 viol = state_machine_safety(j + 1, (None, rec[0], cmd_of[rec[1]]),
                                             (i, e[0], cmd_of[e[1]]))
                 if viol is not None:
                     break
         ok = len(flight) <= self.max_in_flight and term <= self.max_term and \
-            len(nkey[4]) <= self.max_log
+            self.last_index(nkey) <= self.max_log
         return (nodes, flight, leaders, committed), viol, ok
-
-    @staticmethod
-    def completeness(i, lterm, log_key, committed):
-        """Leader completeness: leader i of term lterm holds every entry committed before."""
-        held = len(log_key)
-        for j, (t, _, cterm) in enumerate(committed):
-            viol = leader_completeness(j + 1, t, cterm, i, lterm,
-                                       log_key[j][0] if j < held else None)
-            if viol is not None:
-                return viol
-        return None
-
-    def log_matching(self, i, log_key, nodes):
-        """Log matching between server i's changed log and every other server's."""
-        for j, ns in enumerate(nodes):
-            if j != i - 1:
-                viol = logs_disagree(i, log_key, j + 1, ns[0][4])
-                if viol is not None:
-                    return viol
-        return None
-
-    def view(self, state) -> StateView:
-        nodes, flight, _, committed = state
-        views = {}
-        for i, ns in zip(self.ids, nodes):
-            role, term, voted, entries, ci, la, _, _, _, _, kv = ns[2]
-            views[i] = NodeView(i, role, term, voted, entries, ci, la, dict(kv), ns[0][0])
-        return StateView(views, tuple(m for _, m in flight),
-                         frozenset(i for i in self.ids if nodes[i - 1][0][0]),
-                         {j + 1: (t, self.cmd_of[c]) for j, (t, c, _) in enumerate(committed)})
-
-    def in_bounds(self, state) -> bool:
-        if len(state[1]) > self.max_in_flight:
-            return False
-        mt, ml = self.max_term, self.max_log
-        for ns in state[0]:
-            k = ns[0]
-            if k[2] > mt or len(k[4]) > ml:
-                return False
-        return True
-
 
 class _FixedRandom(random.Random):
     """The search's node rng: the only draws are timeouts from (NEVER, NEVER)."""

@@ -91,6 +91,7 @@ class Cluster(ManualEvents):
                 node.log.append(e)
             node.commit_index = st["commit_index"]
             node.apply_committed()
+            node.persist()  # a given starting state is on stable storage (explicit persistence)
             node.take_reasons()
         c.initial = {i: validate.initial_to_json(st) for i, st in clean.items()}
         if c._monitor is not None:
@@ -277,7 +278,7 @@ class Cluster(ManualEvents):
 
     def result(self, proposal: Proposal):
         """The state machine's answer to a committed proposal (``get`` returns the value)."""
-        return proposal_result(self.nodes, proposal, self.status(proposal))
+        return proposal_result(self.nodes, proposal, self.status(proposal), self._monitor)
 
     # ------------------------------------------------------------------ automatic mode
     def run(self, ticks: int, *, latency=(1, 3), drop_rate: float = 0.0,
@@ -351,7 +352,7 @@ class Cluster(ManualEvents):
         """Carry out a recorded event again from its kind and args (replay, undo, traces)."""
         if kind == "tick":
             self.tick()
-        elif kind in ("timeout", "crash", "restart"):
+        elif kind in ("timeout", "crash", "restart", "compact"):
             getattr(self, kind)(args["node"])
         elif kind in ("deliver", "drop", "duplicate"):
             getattr(self, kind)(args["msg_id"])

@@ -17,9 +17,13 @@ from .history import Event, Reason
 from .network import Envelope
 
 
+#: How a crash's summary names the unsaved parts of a server's persistent state.
+_SAVED_AS = {"current_term": "term", "voted_for": "vote"}
+
+
 class ManualEvents:
     """Cluster methods for the events taken one at a time: tick, timeout, deliver, drop,
-    duplicate, crash, restart, partition and heal."""
+    duplicate, crash, restart, compact, partition and heal."""
 
     __slots__ = ()
 
@@ -86,11 +90,17 @@ class ManualEvents:
 
         def run():
             self._net.crashed.add(i)
+            n = self.nodes[i]
+            unsaved = n.unsaved
             if self._rec.reasons is not None:
-                n = self.nodes[i]
-                self._rec.reasons.append(Reason(self.now, i, "crashed", {
-                    "term": n.current_term, "role": n.role.value, "voted_for": n.voted_for,
-                    "log_length": n.log.last_index, "commit_index": n.commit_index}))
+                fields = {"term": n.current_term, "role": n.role.value, "voted_for": n.voted_for,
+                          "log_length": n.log.last_index, "commit_index": n.commit_index}
+                if unsaved:
+                    fields["unsaved"] = unsaved
+                self._rec.reasons.append(Reason(self.now, i, "crashed", fields))
+            if unsaved:
+                words = [_SAVED_AS.get(name, name) for name in unsaved]
+                return f"S{i} crashed before saving its {' and '.join(words)}", {}
             return f"S{i} crashed", {}
         return self._record("crash", {"node": i}, run)
 
@@ -107,8 +117,28 @@ class ManualEvents:
             if self._monitor is not None:
                 self._monitor.node_restarted(n)
             self._after_step(n, [])
-            return f"S{i} restarted in term {n.current_term} with {n.log.last_index} log entries", {}
+            snap = f" after a snapshot up to {n.snapshot_index}" if n.snapshot_index else ""
+            return f"S{i} restarted in term {n.current_term} with {n.log.last_index} log entries{snap}", {}
         return self._record("restart", {"node": i}, run)
+
+    def compact(self, node: int) -> Event:
+        """Server ``node`` snapshots its applied state now and drops the log entries it covers."""
+        i = self.check_node(node)
+        validate.check_running(i, self.crashed, "compact")
+        n = self.nodes[i]
+        if n.last_applied <= n.snapshot_index:
+            raise InvalidState(
+                f"S{i} has applied nothing since its last snapshot (last applied {n.last_applied}, "
+                f"snapshot index {n.snapshot_index}); let entries commit and apply first "
+                "(c.run(...)), then compact")
+
+        def run():
+            old = n.snapshot_index
+            n.compact()
+            self._after_step(n, [])
+            return (f"S{i} compacted its log: a snapshot of indexes 1..{n.snapshot_index} "
+                    f"(term {n.snapshot_term}) replaces {n.snapshot_index - old} entries"), {}
+        return self._record("compact", {"node": i}, run)
 
     def partition(self, *groups) -> Event:
         """Split the network: ``c.partition({1, 2}, {3, 4, 5})``; unnamed nodes form one more group."""

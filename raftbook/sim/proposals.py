@@ -65,31 +65,39 @@ def proposal_status(nodes: dict, monitor, proposal: Proposal) -> str:
     if seen is not None:
         return "committed" if seen[0] == term else "lost"
     for node in nodes.values():
-        if node.commit_index >= idx:
+        if node.commit_index >= idx and idx > node.log.snapshot_index:
             t = node.log.term_at(idx)
             if t is not None:
                 return "committed" if t == term else "lost"
     for node in nodes.values():
-        if node.log.term_at(idx) == term:
+        if idx > node.log.snapshot_index and node.log.term_at(idx) == term:
             return "pending"
     return "lost"
 
 
-def proposal_result(nodes: dict, proposal: Proposal, status: str):
+def proposal_result(nodes: dict, proposal: Proposal, status: str, monitor=None):
     """The state machine's answer to a proposal whose ``status`` is "committed"."""
     if status != "committed":
         raise InvalidState(f"proposal {proposal.id} ({proposal.command!r}) is {status}, so it has no "
                            "result; run the cluster until it commits (c.status(p) == 'committed')")
     idx, term = proposal.index, proposal.term
     for node in nodes.values():
-        if node.last_applied >= idx and node.log.term_at(idx) == term:
+        # (an entry inside a snapshot is the committed one: the status said so)
+        if node.last_applied >= idx and idx in node.results and \
+                (idx <= node.log.snapshot_index or node.log.term_at(idx) == term):
             return node.results[idx]
     # No state machine holds it now (restarts rebuild them): the answer is that of
     # applying the committed prefix 1..idx, which any log holding the entry has.
     for node in nodes.values():
-        if node.log.term_at(idx) == term:
+        if not node.log.snapshot_index and node.log.term_at(idx) == term:
             kv, out = {}, None
             for e in node.log.entries_from(1, idx):
                 out = apply_command(kv, e.command)
             return out
+    if monitor is not None and all(i in monitor.committed for i in range(1, idx + 1)):
+        # Compacted everywhere: the commands the monitor saw committed give the answer.
+        kv, out = {}, None
+        for i in range(1, idx + 1):
+            out = apply_command(kv, monitor.committed[i][1])
+        return out
     raise InvalidState(f"proposal {proposal.id} is committed but no server has applied it yet")

@@ -13,9 +13,10 @@ from __future__ import annotations
 from .cluster import Cluster
 from ..core.config import Config
 from ..errors import InvalidArgument
-from ..core.messages import AppendEntries, RequestVote, RequestVoteReply
+from ..core.messages import (AppendEntries, InstallSnapshot, RequestVote, RequestVoteReply)
 from ..core.node import _is_int
 from ..core.roles import Role
+from ..core.rules import adopt_newer_term, log_is_up_to_date
 
 #: The logs of Figure 7 of the Raft paper, as lists of terms (index 1 first).
 FIGURE7_LOGS = {
@@ -326,6 +327,118 @@ def stale_leader_steps_down(seed: int = 0) -> Cluster:
     return c
 
 
+# -- log compaction and persistence (section 7, Figure 13) ----------------------------
+def follower_behind_snapshot(seed: int = 0, caught_up: bool = False) -> Cluster:
+    """A follower so far behind that the leader has compacted the entries it needs.
+
+    Three servers with ``Config(snapshot_threshold=4)``. S1 wins term 1 (its no-op
+    is index 1) and S3 crashes. A client writes x = 1, 2, 3 (indexes 2-4); S1
+    commits and applies them and, at its next tick, compacts: a snapshot up to
+    index 4 replaces its log. Two more writes (x = 4, 5 at indexes 5-6) follow.
+    S3 restarts holding only index 1. What to look at: S1's next index for S3 is
+    2, inside its snapshot, so the heartbeat S1 sends S3 (in flight) is an
+    ``InstallSnapshot``, not an AppendEntries. ``caught_up=True`` delivers
+    everything: S3 installs the snapshot (x = 3, commit index 4), S1 sends the
+    entries after it at once, and every server ends with x = 5.
+    """
+    _check_seed(seed)
+    if not isinstance(caught_up, bool):
+        raise InvalidArgument(f"caught_up must be True or False; got {caught_up!r}")
+    c = Cluster(n=3, seed=seed, config=Config(snapshot_threshold=4))
+    _elect(c, 1)
+    deliver_all(c)
+    c.crash(3)
+    drop_all(c, lambda e: e.msg.dst == 3)
+    for v in (1, 2, 3):
+        c.propose(("set", "x", v))
+        deliver_all(c, lambda e: e.msg.dst != 3)
+    c.tick()  # S1 has applied 4 entries past its (empty) snapshot: it compacts now
+    for v in (4, 5):
+        c.propose(("set", "x", v))
+        deliver_all(c, lambda e: e.msg.dst != 3)
+    drop_all(c, lambda e: e.msg.dst == 3)
+    c.restart(3)
+    while not any(type(e.msg) is InstallSnapshot for e in c.in_flight):
+        c.tick()  # until S1's next heartbeat round
+    drop_all(c, lambda e: type(e.msg) is not InstallSnapshot)
+    if caught_up:
+        deliver_all(c)
+        for _ in range(c.config.heartbeat_interval):
+            c.tick()
+        deliver_all(c)
+    return c
+
+
+def stale_snapshot(seed: int = 0) -> Cluster:
+    """A late InstallSnapshot arrives after a newer snapshot: the follower keeps the newer.
+
+    Built on ``follower_behind_snapshot``: the network duplicates S1's
+    InstallSnapshot to S3. S3 installs one copy and catches up; two more writes
+    commit; S3 takes a snapshot of its own (``c.compact(3)``). Then the late copy
+    arrives. What to look at: the last event's reason ``snapshot_ignored_stale``:
+    S3's snapshot already covers more than index 4, so rule 5 of Figure 13
+    discards the old one; its log, state machine and commit index are unchanged.
+    """
+    _check_seed(seed)
+    c = follower_behind_snapshot(seed)
+    snap = next(e for e in c.in_flight if type(e.msg) is InstallSnapshot)
+    late = c.duplicate(snap.id)
+    deliver_all(c, lambda e: e.id != late.id)
+    for v in (6, 7):
+        c.propose(("set", "x", v))
+        deliver_all(c, lambda e: e.id != late.id)
+    for _ in range(c.config.heartbeat_interval):
+        c.tick()
+    deliver_all(c, lambda e: e.id != late.id)
+    if c.nodes[3].last_applied > c.nodes[3].snapshot_index:
+        c.compact(3)
+    c.deliver(late.id)
+    return c
+
+
+def crash_between_reply_and_save(seed: int = 0, saves_first: bool = True) -> Cluster:
+    """Explicit persistence: a vote answered before it was saved is forgotten in a crash.
+
+    Three servers with ``Config(persistence="explicit")``. S1 times out in term 1
+    and asks for votes; S2 grants its vote and crashes at once, its reply already
+    on the wire; it restarts. S3, which never heard of S1's candidacy, times out
+    into the same term 1 and asks S2. With the reference rules
+    (``saves_first=True``) S2 saved its vote before answering: after the restart
+    it still remembers voting for S1 and refuses S3; S1 wins alone.
+    ``saves_first=False`` runs a vote rule that answers first
+    (:func:`vote_without_saving`): S2 restarts in term 0 with no vote, votes for
+    S3 too, both S1 and S3 win term 1 and ``c.violation`` is an election-safety
+    violation (the trace replays with ``handlers={"request_vote":
+    vote_without_saving}``).
+    """
+    _check_seed(seed)
+    if not isinstance(saves_first, bool):
+        raise InvalidArgument(f"saves_first must be True or False; got {saves_first!r}")
+    handlers = None if saves_first else {"request_vote": vote_without_saving}
+    c = Cluster(n=3, seed=seed, config=Config(persistence="explicit"), handlers=handlers)
+    c.timeout(1)
+    deliver_all(c, lambda e: type(e.msg) is RequestVote and e.msg.dst == 2)
+    c.crash(2)  # its reply to S1 is already on the wire
+    c.restart(2)
+    drop_all(c, lambda e: e.msg.dst == 3)  # S3 never hears of S1's candidacy ...
+    c.timeout(3)  # ... and times out into the same term 1
+    deliver_all(c, lambda e: type(e.msg) is RequestVote and e.msg.dst == 2)
+    deliver_all(c, lambda e: type(e.msg) is RequestVoteReply)
+    return c
+
+
+def vote_without_saving(node, msg) -> list:
+    """The reference vote rule, except that it answers without calling ``node.persist()``."""
+    adopt_newer_term(node, msg.term)
+    grant = (msg.term == node.current_term and node.voted_for in (None, msg.src)
+             and log_is_up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term,
+                                   node.log.last_index))
+    if grant:
+        node.voted_for = msg.src
+        node.reset_election_timer()
+    return [RequestVoteReply(node.id, msg.src, node.current_term, grant)]
+
+
 #: Every scenario by name.
 SCENARIOS = {
     "figure7": figure7,
@@ -334,6 +447,9 @@ SCENARIOS = {
     "leader_crash_after_submit": leader_crash_after_submit,
     "partition_two_leaders": partition_two_leaders,
     "stale_leader_steps_down": stale_leader_steps_down,
+    "follower_behind_snapshot": follower_behind_snapshot,
+    "stale_snapshot": stale_snapshot,
+    "crash_between_reply_and_save": crash_between_reply_and_save,
 }
 
 

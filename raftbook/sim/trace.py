@@ -18,7 +18,7 @@ from ..errors import InvalidArgument, RaftbookError, TraceError
 FORMAT = "raftbook-trace"
 VERSION = 1
 _KINDS = {"tick", "timeout", "deliver", "drop", "duplicate", "crash", "restart", "partition",
-          "heal", "propose", "run", "run_until"}
+          "heal", "propose", "run", "run_until", "compact"}
 
 # A trace may come from anyone: these limits are checked before any work, so an
 # oversized or malformed one is refused at once. Raise them here if you need more.
@@ -232,6 +232,11 @@ def state_data(cluster) -> dict:
                     [[e.index, e.term, e.command] for e in n.log], n.commit_index, n.last_applied,
                     sorted(n.kv.items(), key=repr), sorted(n.next_index.items()),
                     sorted(n.match_index.items()), n.leader_id, n.election_elapsed, n.election_timeout]
+        # Only with a snapshot or explicit persistence, so older fingerprints stay the same.
+        if n.log.snapshot_index:
+            nodes[i].append(["snapshot", n.log.snapshot_index, n.log.snapshot_term, n.snapshot_data])
+        if n.unsaved:
+            nodes[i].append(["unsaved", n.unsaved])
     return {
         "now": cluster.now, "nodes": nodes, "crashed": sorted(cluster.crashed),
         "groups": None if cluster.groups is None else [sorted(g) for g in cluster.groups],

@@ -9,7 +9,8 @@ from __future__ import annotations
 import networkx as nx
 
 from ..check.safety import check_safety
-from ..core.messages import AppendEntries, AppendEntriesReply, RequestVoteReply
+from ..core.messages import (AppendEntries, AppendEntriesReply, InstallSnapshot,
+                             InstallSnapshotReply, RequestVoteReply)
 from ..core.roles import Role
 from ..errors import InvalidArgument, SafetyViolation
 from ..sim.cluster import Cluster
@@ -33,6 +34,10 @@ def message_label(msg) -> str:
         return f"ok {msg.match_index}" if msg.success else "fail"
     if t is RequestVoteReply:
         return "vote yes" if msg.vote_granted else "vote no"
+    if t is InstallSnapshot:
+        return f"snap {msg.last_included_index}"
+    if t is InstallSnapshotReply:
+        return f"snap ok {msg.match_index}"
     return "RV"
 
 

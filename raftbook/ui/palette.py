@@ -17,6 +17,8 @@ MSG_COLOUR = {
     "AppendEntries": "#1c6dd0",
     "append ok": "#0c8599",
     "append failed": "#c92a2a",
+    "InstallSnapshot": "#7048e8",
+    "InstallSnapshotReply": "#9775fa",
     "lost": "#9a9a9a",
 }
 
