@@ -1,7 +1,7 @@
 """Cluster timing parameters, in ticks."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from ..errors import InvalidArgument
 
@@ -19,12 +19,24 @@ class Config:
     heartbeat_interval: ticks between a leader's AppendEntries rounds.
     tick_ms: milliseconds per tick, for display only.
     max_entries: cap on entries per AppendEntries (None: the whole tail).
+    membership: "single" (one server added or removed at a time, Ongaro's thesis
+        section 4) or "joint" (the paper's joint consensus, section 6).
+    membership_fix: a leader commits an entry of its own term before it changes
+        the configuration (the fix of the bug reported in 2015); False drops it.
+    pre_vote: a server asks in a pre-vote round whether it could win before it
+        raises its term (thesis section 9.6).
+    check_quorum: a leader that has not heard from a majority within an election
+        timeout steps down (thesis section 6.2).
     """
 
     election_timeout: tuple = (15, 30)
     heartbeat_interval: int = 5
     tick_ms: int = 10
     max_entries: int | None = None
+    membership: str = "single"
+    membership_fix: bool = True
+    pre_vote: bool = False
+    check_quorum: bool = False
 
     def __post_init__(self):
         et = self.election_timeout
@@ -49,6 +61,12 @@ class Config:
             raise InvalidArgument(f"tick_ms must be a whole number >= 1, got {self.tick_ms!r}")
         if self.max_entries is not None and (not _is_int(self.max_entries) or self.max_entries < 1):
             raise InvalidArgument(f"max_entries must be None or a whole number >= 1, got {self.max_entries!r}")
+        if self.membership not in ("single", "joint"):
+            raise InvalidArgument(f"membership is 'single' (one server at a time) or 'joint' (joint "
+                                  f"consensus), got {self.membership!r}")
+        for name in ("membership_fix", "pre_vote", "check_quorum"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidArgument(f"{name} is True or False, got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -59,7 +77,7 @@ class Config:
     def from_dict(cls, data) -> "Config":
         if not isinstance(data, dict):
             raise InvalidArgument(f"a config must be a JSON object, got {type(data).__name__}")
-        unknown = set(data) - {"election_timeout", "heartbeat_interval", "tick_ms", "max_entries"}
+        unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             raise InvalidArgument(f"unknown config fields {sorted(unknown)}")
         return cls(**data)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from . import rules
+from . import elections, membership, rules
 from .fastpath import draw_timeout, step_reference
 from .config import Config
 from ..errors import HandlerError, InvalidArgument, InvalidState, NotLeader
@@ -68,7 +68,7 @@ def message_problem(msg) -> str | None:
             prev_term = e.term
             if e.command is not None:
                 try:
-                    validate_command(e.command)
+                    membership.validate_entry_command(e.command)
                 except InvalidArgument as exc:
                     return f"entry {e.index} holds a bad command ({exc})"
     elif kind is RequestVoteReply or kind is AppendEntriesReply:
@@ -76,6 +76,17 @@ def message_problem(msg) -> str | None:
         if not isinstance(getattr(msg, flag), bool):
             return f"{flag} is True or False"
     return None
+
+
+def _check_members(members, everyone) -> frozenset:
+    try:
+        ids = frozenset(members)
+    except TypeError:
+        raise InvalidArgument(f"members is a collection of server ids, got {members!r}") from None
+    if not ids or not ids <= everyone:
+        raise InvalidArgument(f"members must be a non-empty subset of the servers "
+                              f"{sorted(everyone)}; got {sorted(ids, key=repr)}")
+    return ids
 
 
 class RaftNode:
@@ -86,7 +97,7 @@ class RaftNode:
     ``kv``, ``next_index``, ``match_index``, ``leader_id``, the election timer.
     """
 
-    def __init__(self, node_id, peers, config=None, rng=None, handlers=None):
+    def __init__(self, node_id, peers, config=None, rng=None, handlers=None, members=None):
         if not _is_int(node_id) or node_id < 1:
             raise InvalidArgument(f"node ids are whole numbers >= 1, got {node_id!r}")
         try:
@@ -120,11 +131,20 @@ class RaftNode:
         self._h_apply_committed = h["apply_committed"]
         self.quorum = majority(len(peer_ids) + 1)
         self._reasons: list | None = []
+        # Beyond Figure 2 (core/membership.py, core/elections.py): off unless asked for.
+        everyone = frozenset((node_id, *peer_ids))
+        self.initial_members = everyone if members is None else _check_members(members, everyone)
+        self.members, self.members_old, self.config_index = self.initial_members, None, 0
+        self.reconfig = False
+        self._ext = elections.uses_extensions(config)
+        self._rv_targets = self._ae_targets = None
         # Persistent state on all servers.
         self.current_term = 0
         self.voted_for: int | None = None
         self.log = RaftLog()
         self._reset_volatile()
+        if members is not None:
+            membership.enable(self)
 
     def _reset_volatile(self):
         self.role = Role.FOLLOWER
@@ -139,6 +159,13 @@ class RaftNode:
         self.heartbeat_elapsed = 0
         self.election_elapsed = 0
         self.election_timeout = draw_timeout(self.rng, self.config.election_timeout)
+        # Volatile state of the rules beyond Figure 2 (core/membership.py, core/elections.py).
+        self.learners: dict = {}  # leader: new server -> index it must reach before it is added
+        self.joint_target = None  # leader: the configuration a joint change is heading for
+        self.transfer_to = self.transfer_sent = None  # leader: the server leadership goes to
+        self.transfer_elapsed = self.quorum_elapsed = 0
+        self.heard: set = set()  # leader (CheckQuorum): who answered in this election timeout
+        self.pre_votes: set | None = None  # pre-vote round: who granted it
 
     # -- reasons -------------------------------------------------------------
     def note(self, code: str, **fields) -> None:
@@ -157,6 +184,8 @@ class RaftNode:
     # -- inputs --------------------------------------------------------------
     def tick(self) -> list:
         """One tick of logical time: heartbeats on a leader, the election timer elsewhere."""
+        if self._ext:  # PreVote, CheckQuorum, transfer, membership (core/elections.py)
+            return elections.tick(self)
         if self.role is Role.LEADER:
             self.heartbeat_elapsed += 1
             if self.heartbeat_elapsed >= self.config.heartbeat_interval:
@@ -176,6 +205,8 @@ class RaftNode:
                                "a leader has no election timer to fire")
         self.note("election_timeout", term=self.current_term, timeout=self.election_timeout,
                   forced=True)
+        if self._ext:  # a pre-vote round, or nothing on a server outside its configuration
+            return elections.campaign(self)
         return self.start_election()
 
     def step(self, msg) -> list:
@@ -198,6 +229,8 @@ class RaftNode:
         The node does not settle terms here: each rule applies the term rule
         itself (``rules.adopt_newer_term``), so a replaced rule may forget it.
         """
+        if self._ext:  # rules beyond Figure 2 are on (core/elections.py)
+            return elections.step(self, msg)
         if not self._custom:  # only reference rules: the same steps, faster (core/fastpath.py)
             return step_reference(self, msg)
         kind = type(msg)
@@ -220,6 +253,9 @@ class RaftNode:
             where = f"the last leader it heard from is S{hint}" if hint else "it knows of no leader"
             raise NotLeader(f"S{self.id} is a {self.role.value}, not the leader: {where}. "
                             "Send the command to the leader.", leader_hint=hint)
+        if self.transfer_to is not None:  # thesis 3.10: a leader handing over takes no proposals
+            raise InvalidState(f"S{self.id} is handing leadership to S{self.transfer_to} and takes "
+                               "no proposals; send the command to the new leader")
         entry = Entry(self.log.last_index + 1, self.current_term, command)
         self.log.append(entry)
         self.note("proposal_appended", index=entry.index, term=entry.term, command=command)
@@ -269,7 +305,7 @@ class RaftNode:
         self.note("vote_requested", term=self.current_term, peers=list(self.peers),
                   last_log_index=last_index, last_log_term=last_term)
         return [RequestVote(self.id, p, self.current_term, last_index, last_term)
-                for p in self.peers]
+                for p in (self.peers if self._rv_targets is None else self._rv_targets)]
 
     def become_leader(self) -> list:
         """Won the election: set up next/match index, append a no-op, send AppendEntries."""
@@ -280,6 +316,8 @@ class RaftNode:
         self.match_index = {p: 0 for p in self.peers}
         self.note("became_leader", term=self.current_term, votes=sorted(self.votes),
                   needed=self.quorum)
+        if self._ext:
+            elections.became_leader(self)
         self.log.append(Entry(nxt, self.current_term, None))
         self.note("noop_appended", index=nxt, term=self.current_term)
         self.advance_commit_index()
@@ -302,7 +340,8 @@ class RaftNode:
         if self.role is not Role.LEADER:
             raise InvalidState(f"S{self.id} is not the leader; only a leader sends AppendEntries")
         self.heartbeat_elapsed = 0
-        return [self.append_entries_for(p) for p in self.peers]
+        return [self.append_entries_for(p) for p in (self.peers if self._ae_targets is None
+                                                     else self._ae_targets)]
 
     def advance_commit_index(self) -> None:
         """Run the (possibly student-supplied) rule that advances a leader's commit_index."""
@@ -393,12 +432,13 @@ class RaftNode:
                 self.commit_index, self.last_applied, dict(self.kv), results,
                 dict(self.next_index), dict(self.match_index), self.leader_id,
                 frozenset(self.votes), self.heartbeat_elapsed, self.election_elapsed,
-                self.election_timeout, self.rng.getstate())
+                self.election_timeout, self.rng.getstate(), self._export_beyond())
 
     def _import(self, s):
         (self.current_term, self.voted_for, log, self.role, self.commit_index,
          self.last_applied, kv, results, next_index, match_index, self.leader_id, votes,
-         self.heartbeat_elapsed, self.election_elapsed, self.election_timeout, rng) = s
+         self.heartbeat_elapsed, self.election_elapsed, self.election_timeout, rng, beyond) = s
+        self._import_beyond(beyond)
         self.log = RaftLog._unshare(log)
         if type(results) is tuple:
             shared, count = results
@@ -409,3 +449,31 @@ class RaftNode:
         self.rng.setstate(rng)
         if self._reasons is not None:
             self._reasons = []
+
+    def _export_beyond(self):
+        """The state of the rules beyond Figure 2 (None while none is in use)."""
+        if not self._ext:
+            return None
+        return (self.reconfig, dict(self.learners), self.joint_target, self.transfer_to,
+                self.transfer_sent, self.transfer_elapsed, self.quorum_elapsed, frozenset(self.heard),
+                None if self.pre_votes is None else frozenset(self.pre_votes))
+
+    def _import_beyond(self, s) -> None:
+        if s is None:
+            self._ext = elections.uses_extensions(self.config)
+            if self.reconfig:  # saved before membership was switched on: back to all servers
+                self.reconfig = False
+                self._h_advance_commit_index = self.handlers["advance_commit_index"]
+                self.members, self.members_old, self.config_index = self.initial_members, None, 0
+                self.quorum = majority(len(self.members))
+                self._rv_targets = self._ae_targets = None
+            return
+        (reconfig, learners, self.joint_target, self.transfer_to, self.transfer_sent,
+         self.transfer_elapsed, self.quorum_elapsed, heard, pre_votes) = s
+        if reconfig:
+            membership.enable(self)
+        self.learners, self.heard = dict(learners), set(heard)
+        self.pre_votes = None if pre_votes is None else set(pre_votes)
+        if self.reconfig:
+            membership.refresh(self, quiet=True)
+            membership._set_targets(self)

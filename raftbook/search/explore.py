@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bfs import bfs
+from ..sim.membership import check_members
 from ..sim.cluster import Cluster
 from ..core.config import Config
 from ..errors import HandlerError, InvalidArgument, RaftbookError, SafetyViolation
@@ -185,6 +186,8 @@ def _describe_event(ev) -> str:
         return "heartbeat (every leader sends AppendEntries)"
     if kind == "propose":
         return f"propose {ev[2]!r} to S{ev[1]}"
+    if kind == "reconfigure":
+        return f"S{ev[1]} is asked to {ev[2][0]} S{ev[2][1]}"
     m = ev[1]
     return f"{kind} {type(m).__name__} S{m.src}→S{m.dst} t{m.term}"
 
@@ -192,6 +195,8 @@ def _describe_event(ev) -> str:
 def materialize(setup: dict, events) -> Cluster:
     """Replay search events on a fresh :class:`Cluster` (the counterexample's history)."""
     kwargs = dict(n=setup["n"], seed=0, config=setup["config"], handlers=setup["handlers"])
+    if setup.get("members") is not None:
+        kwargs["members"] = setup["members"]
     c = Cluster.from_state(setup["initial"], **kwargs) if setup["initial"] else Cluster(**kwargs)
     for ev in events:
         kind = ev[0]
@@ -205,6 +210,9 @@ def materialize(setup: dict, events) -> Cluster:
             c.tick()
         elif kind == "propose":
             c.propose(ev[2], node=ev[1])
+        elif kind == "reconfigure":
+            change, j = ev[2]
+            (c.add_server if change == "add" else c.remove_server)(j, leader=ev[1])
         else:
             msg = ev[1]
             mid = next((e.id for e in c.in_flight if e.msg == msg), None)
@@ -241,7 +249,8 @@ def _commands(values) -> tuple:
 def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_log: int = 2,
             max_in_flight: int = 4, max_depth: int | None = None, max_states: int = 2_000_000,
             values=1, events=DEFAULT_EVENTS, max_entries: int | None = None, symmetry="auto",
-            goal=None, workers: int = 1, progress=None) -> ExploreResult:
+            goal=None, workers: int = 1, progress=None, members=None,
+            membership_fix: bool = True) -> ExploreResult:
     """Search every interleaving of events breadth first, within bounds; check safety on each.
 
     ``n`` servers start empty (or from ``initial``, as in :meth:`Cluster.from_state`)
@@ -257,7 +266,11 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
     "commit", "client_commit", or a function of a :class:`StateView`) stops the
     search at the first state that meets it. ``workers`` processes share the
     large breadth-first levels (the result does not depend on how many).
-    ``progress`` shows a bar (default: in notebooks). Returns an :class:`ExploreResult`.
+    ``progress`` shows a bar (default: in notebooks). ``members`` is the starting
+    configuration (as in ``rb.Cluster(members=...)``); the event "reconfigure" lets a
+    leader add or remove one server, and ``membership_fix=False`` drops the rule that
+    a leader commits an entry of its term first (the 2015 bug; see
+    :data:`MEMBERSHIP_2015_START`). Returns an :class:`ExploreResult`.
     """
     if not _is_int(n) or not 1 <= n <= 7:
         raise InvalidArgument(f"explore searches clusters of 1 to 7 servers; got n={n!r} "
@@ -300,8 +313,11 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
     check_progress(progress)
     if not _is_int(workers) or workers < 1:
         raise InvalidArgument(f"workers is a number of processes >= 1; got {workers!r}")
+    members = check_members(members, n)
+    if not isinstance(membership_fix, bool):
+        raise InvalidArgument(f"membership_fix is True or False; got {membership_fix!r}")
     search = StateSpace(n, handlers, initial or None, (max_term, max_log, max_in_flight), kinds,
-                     commands, max_entries, symmetry, goal_fn)
+                     commands, max_entries, symmetry, goal_fn, members, membership_fix)
     asym, use_sym = search.asym, search.symmetry
     if not use_sym:
         note = ("off: " + asym) if asym else ("off (asked)" if symmetry is False else "off")

@@ -30,12 +30,15 @@ from ..core.config import Config
 from ..check.properties import (election_safety, leader_append_only, leader_completeness,
                                 logs_disagree, state_machine_safety)
 from ..errors import InvalidArgument
-from ..core.messages import AppendEntries, AppendEntriesReply, RequestVote
+from ..core import membership
+from ..core.messages import AppendEntries, AppendEntriesReply, RequestVote, TimeoutNow
 from ..core.roles import Role
 
 #: Every kind of event the search can take.
 EVENT_KINDS = ("timeout", "deliver", "heartbeat", "propose", "duplicate", "drop", "crash",
-               "restart")
+               "restart", "reconfigure")
+# "reconfigure" (a leader adds or removes one server) shares the propose code (3): its
+# arguments follow the client values in the same stride (see StateSpace.stride).
 #: An election timeout no search ever reaches: timers fire only through explicit timeouts.
 NEVER = 10 ** 9
 
@@ -49,7 +52,11 @@ NODE_FIELDS = frozenset({
     "_h_advance_commit_index", "_h_apply_committed",
     "current_term", "voted_for", "log", "role", "commit_index", "last_applied", "kv", "results",
     "next_index", "match_index", "leader_id", "votes", "heartbeat_elapsed", "election_elapsed",
-    "election_timeout"})
+    "election_timeout",
+    # beyond Figure 2 (core/membership.py, core/elections.py)
+    "initial_members", "members", "members_old", "config_index", "reconfig", "_ext",
+    "_rv_targets", "_ae_targets", "learners", "joint_target", "transfer_to", "transfer_sent",
+    "transfer_elapsed", "quorum_elapsed", "heard", "pre_votes"})
 
 
 def _goal_leader(state) -> bool:
@@ -123,19 +130,27 @@ class StateSpace:
     """The state space of one explore() call; see the module docstring for the encoding."""
 
     def __init__(self, n, handlers, initial, bounds, kinds, commands, max_entries, symmetry,
-                 goal):
+                 goal, members=None, membership_fix=True):
         # One-tick heartbeats and timers that never fire: a ``heartbeat`` event is one
         # cluster tick and a ``timeout`` event is ``cluster.timeout(i)`` on replay.
+        beyond = {} if membership_fix else {"membership_fix": False}
         self.config = Config(election_timeout=(NEVER, NEVER), heartbeat_interval=1,
-                             max_entries=max_entries)
+                             max_entries=max_entries, **beyond)
         kwargs = dict(n=n, seed=0, config=self.config, handlers=handlers, record_reasons=False,
                       monitor=False)
+        self.reconfig = members is not None or "reconfigure" in kinds
+        if members is not None:
+            kwargs["members"] = members
         c = Cluster.from_state(initial, **kwargs) if initial else Cluster(**kwargs)
         self.setup = {"n": n, "config": self.config, "handlers": handlers,
-                      "initial": {i: dict(st) for i, st in initial.items()} if initial else None}
+                      "initial": {i: dict(st) for i, st in initial.items()} if initial else None,
+                      "members": members}
+        if self.reconfig:
+            for node in c.nodes.values():
+                membership.enable(node)
         self.n = n
         self.ids = tuple(range(1, n + 1))
-        self.asym = _symmetric(c)
+        self.asym = _symmetric(c) or ("membership changes name servers" if self.reconfig else "")
         self.working = c.nodes
         for node in self.working.values():
             node._reasons = None  # no explanations: speed
@@ -144,6 +159,8 @@ class StateSpace:
         self.max_term, self.max_log, self.max_in_flight = bounds
         self.kinds = kinds
         self.commands = commands
+        # Code 3's arguments per server: client values, then "add j" and "remove j" for each j.
+        self.stride = len(commands) + (2 * n if "reconfigure" in kinds else 0)
         if symmetry is True and self.asym:
             raise InvalidArgument(f"symmetry reduction is unsound here: {self.asym}, so renaming "
                                   "servers changes the problem; use symmetry='auto' or False")
@@ -200,11 +217,14 @@ class StateSpace:
             return (2, m.src, m.dst, m.term, m.prev_log_index, m.prev_log_term, ents,
                     m.leader_commit)
         if t is RequestVote:
-            return (0, m.src, m.dst, m.term, m.last_log_index, m.last_log_term, 0, 0)
+            return (0, m.src, m.dst, m.term, m.last_log_index, m.last_log_term, int(m.pre_vote),
+                    int(m.transfer))
         if t is AppendEntriesReply:
             return (3, m.src, m.dst, m.term, int(m.success), m.match_index, m.conflict_index,
                     m.conflict_term)
-        return (1, m.src, m.dst, m.term, int(m.vote_granted), 0, 0, 0)
+        if t is TimeoutNow:
+            return (4, m.src, m.dst, m.term, 0, 0, 0, 0)
+        return (1, m.src, m.dst, m.term, int(m.vote_granted), int(m.pre_vote), 0, 0)
 
     def save(self, node, crashed, old=None):
         """A node's state as (key, symmetry signature, payload to load it back).
@@ -236,6 +256,9 @@ class StateSpace:
                voted == node.id, voted != 0, len(votes)) if self.symmetry else None
         payload = (role, term, node.voted_for, entries, node.commit_index, node.last_applied,
                    node.next_index, node.match_index, node.leader_id, node.votes, node.kv)
+        if self.reconfig:  # membership changes: a leader's learners (catching up) are state too
+            learners = tuple(sorted(node.learners.items())) if rc == 2 else ()
+            key, payload = key + (learners,), payload + (learners,)
         return key, sig, payload
 
     def load(self, i, ns):
@@ -243,7 +266,7 @@ class StateSpace:
         node = self.working[i]
         node.log = self.logs[i]
         (node.role, node.current_term, node.voted_for, entries, node.commit_index,
-         node.last_applied, nxt, mat, node.leader_id, votes, kv) = ns[2]
+         node.last_applied, nxt, mat, node.leader_id, votes, kv) = ns[2][:11]
         log = node.log
         log._entries = list(entries)
         log.truncations = 0
@@ -252,6 +275,10 @@ class StateSpace:
         node.votes, node.kv = set(votes), dict(kv)
         node.results = {}
         node.heartbeat_elapsed = node.election_elapsed = 0
+        if self.reconfig:
+            node.learners, node.joint_target = dict(ns[2][11]), None
+            membership.refresh(node, quiet=True)
+            membership._set_targets(node)
         return node
 
     def key(self, state):
@@ -328,11 +355,13 @@ class StateSpace:
         if "heartbeat" in kinds and any(nodes[i - 1][0][1] == 2 for i in running):
             out.append(2)
         if "propose" in kinds:
-            nv = len(self.commands)
+            nv, stride = len(self.commands), self.stride
             for i in running:
                 k = nodes[i - 1][0]
                 if k[1] == 2 and len(k[4]) < self.max_log:
-                    out.extend(3 + 8 * ((i - 1) * nv + v) for v in range(nv))
+                    out.extend(3 + 8 * ((i - 1) * stride + v) for v in range(nv))
+        if "reconfigure" in kinds:
+            out.extend(_reconfigurations(self, nodes, running))
         if dup or drop:
             prev = None
             for pos, (mk, _) in enumerate(flight):
@@ -357,8 +386,10 @@ class StateSpace:
         if kind == "heartbeat":
             return ("heartbeat",)
         if kind == "propose":
-            nv = len(self.commands)
-            return ("propose", arg // nv + 1, self.commands[arg % nv])
+            nv, i, v = len(self.commands), arg // self.stride + 1, arg % self.stride
+            if v >= nv:
+                return ("reconfigure", i, ("add" if (v - nv) % 2 == 0 else "remove", (v - nv) // 2 + 1))
+            return ("propose", i, self.commands[v])
         return (kind, state[1][arg][1])
 
     def apply(self, state, code):
@@ -379,11 +410,15 @@ class StateSpace:
         if kind == 0:  # timeout
             node = self.load(arg, nodes[arg - 1])
             return self.stepped(state, arg, node, node.timeout(), flight)
-        if kind == 3:  # propose
+        if kind == 3:  # propose (or reconfigure)
             nv = len(self.commands)
-            i = arg // nv + 1
+            i, v = arg // self.stride + 1, arg % self.stride
             node = self.load(i, nodes[i - 1])
-            node.propose(self.commands[arg % nv])
+            if v >= nv:
+                j = (v - nv) // 2 + 1
+                change = membership.add_server if (v - nv) % 2 == 0 else membership.remove_server
+                return self.stepped(state, i, node, change(node, j), flight)
+            node.propose(self.commands[v])
             return self.stepped(state, i, node, node.replicate(), flight)
         if kind == 2:  # heartbeat: every running leader sends AppendEntries
             sent = []
@@ -495,7 +530,7 @@ class StateSpace:
         nodes, flight, _, committed = state
         views = {}
         for i, ns in zip(self.ids, nodes):
-            role, term, voted, entries, ci, la, _, _, _, _, kv = ns[2]
+            role, term, voted, entries, ci, la, _, _, _, _, kv = ns[2][:11]
             views[i] = NodeView(i, role, term, voted, entries, ci, la, dict(kv), ns[0][0])
         return StateView(views, tuple(m for _, m in flight),
                          frozenset(i for i in self.ids if nodes[i - 1][0][0]),
@@ -510,6 +545,22 @@ class StateSpace:
             if k[2] > mt or len(k[4]) > ml:
                 return False
         return True
+
+
+def _reconfigurations(space, nodes, running):
+    """Codes of the membership changes each running leader may make now."""
+    out, nv, stride = [], len(space.commands), space.stride
+    for i in running:
+        ns = nodes[i - 1]
+        if ns[0][1] != 2 or len(ns[0][4]) >= space.max_log:
+            continue
+        node = space.load(i, ns)
+        for j in space.ids:
+            kind = "remove" if j in node.members else "add"
+            if j in node.learners or membership.change_problem(node, kind, j):
+                continue
+            out.append(3 + 8 * ((i - 1) * stride + nv + 2 * (j - 1) + (kind == "remove")))
+    return out
 
 
 class _FixedRandom(random.Random):

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from ..check.safety import SafetyMonitor
 from ..core.kv import validate_command
 from ..core.messages import command_to_json
+from ..core.membership import refresh as membership_refresh
 from ..core.node import RaftNode, _is_int
 from ..core.roles import Role
 from ..errors import InvalidArgument, InvalidState
@@ -24,6 +25,7 @@ from . import validate
 from .history import (CHECKPOINT_EVERY, CHECKPOINT_TICKS, NETWORK_ACTIONS, Event, Reason,  # noqa: F401
                       Recorder, Snapshot, events_frame)
 from .manual import ManualEvents
+from .membership import MembershipEvents, check_members
 from .network import Envelope, Network
 from .proposals import (Proposal, check_proposal, proposal_result, proposal_status,
                         proposal_target)
@@ -31,7 +33,7 @@ from .runloop import rerun_until, run_summary, run_ticks, run_until_summary
 from .validate import MAX_NODES  # noqa: F401  (kept importable from here)
 
 
-class Cluster(ManualEvents):
+class Cluster(ManualEvents, MembershipEvents):
     """A simulated Raft cluster of nodes 1..n, driven one explicit event at a time.
 
     ``record_reasons``: keep every node's reasons in the history (what
@@ -40,8 +42,9 @@ class Cluster(ManualEvents):
     """
 
     def __init__(self, n: int = 5, seed: int = 0, config=None, handlers=None, *,
-                 record_reasons: bool = True, monitor: bool = True):
+                 record_reasons: bool = True, monitor: bool = True, members=None):
         config = validate.check_cluster_args(n, seed, config, handlers)
+        self.initial_members = check_members(members, n)  # None: every server votes
         self.n = n
         self.seed = seed
         self.config = config
@@ -51,7 +54,8 @@ class Cluster(ManualEvents):
         self.nodes: dict[int, RaftNode] = {}
         for i in range(1, n + 1):
             peers = [p for p in range(1, n + 1) if p != i]
-            node = RaftNode(i, peers, config, random.Random(master.getrandbits(64)), handlers)
+            node = RaftNode(i, peers, config, random.Random(master.getrandbits(64)), handlers,
+                            members=self.initial_members)
             if not self.record_reasons:
                 node._reasons = None
             self.nodes[i] = node
@@ -89,6 +93,8 @@ class Cluster(ManualEvents):
                 node.log.append(e)
             node.commit_index = st["commit_index"]
             node.apply_committed()
+            if node.reconfig:  # the newest configuration in the given log is the one in use
+                membership_refresh(node, quiet=True)
             node.take_reasons()
         c.initial = {i: validate.initial_to_json(st) for i, st in clean.items()}
         if c._monitor is not None:
@@ -343,6 +349,8 @@ class Cluster(ManualEvents):
         elif kind == "run_until":
             options = validate.check_network(args["latency"], args["drop_rate"], args["duplicate_rate"])
             self._record("run_until", dict(args), lambda: rerun_until(self, args, options))
+        elif self._apply_membership_event(kind, args):
+            pass
         else:
             raise InvalidArgument(f"unknown event kind {kind!r}")
 

@@ -18,7 +18,8 @@ from ..errors import InvalidArgument, RaftbookError, TraceError
 FORMAT = "raftbook-trace"
 VERSION = 1
 _KINDS = {"tick", "timeout", "deliver", "drop", "duplicate", "crash", "restart", "partition",
-          "heal", "propose", "run", "run_until"}
+          "heal", "propose", "run", "run_until",
+          "add_server", "remove_server", "change_members", "transfer_leadership"}
 
 
 def _handler_names(cluster) -> dict:
@@ -35,6 +36,7 @@ def cluster_to_trace(cluster) -> dict:
         "config": cluster.config.to_dict(),
         "handlers": _handler_names(cluster),
         "initial": None if cluster.initial is None else {str(k): v for k, v in cluster.initial.items()},
+        **({} if cluster.initial_members is None else {"members": sorted(cluster.initial_members)}),
         "events": [{"kind": e.kind, "args": e.args} for e in cluster.history],
         "final": {"time": cluster.now, "fingerprint": fingerprint(cluster)},
     }
@@ -107,6 +109,8 @@ def trace_to_cluster(data, cls, handlers=None):
     try:
         kwargs = dict(n=data.get("n"), seed=data.get("seed"),
                       config=Config.from_dict(data.get("config", {})), handlers=handlers)
+        if data.get("members") is not None:  # a cluster started with some servers outside
+            kwargs["members"] = data["members"]
         initial = data.get("initial")
         if initial:
             c = cls.from_state({int(k): v for k, v in initial.items()}, **kwargs)
