@@ -51,7 +51,8 @@ from .statespace import EVENT_KINDS, GOALS, NEVER, NODE_FIELDS, NodeView, StateS
 
 __all__ = ["explore", "ExploreResult", "explore_bugs", "materialize", "StateView", "NodeView",
            "EVENT_KINDS", "DEFAULT_EVENTS", "GOALS", "NODE_FIELDS", "SEARCH_CONFIG",
-           "FIGURE8_START", "LAGGING_START", "BUG_SEARCHES"]
+           "FIGURE8_START", "LAGGING_START", "BUG_SEARCHES", "MEMBERSHIP_2015_START",
+           "MEMBERSHIP_2015_SEARCH"]
 
 #: What :func:`explore` tries unless told otherwise (no faults beyond message reordering).
 DEFAULT_EVENTS = ("timeout", "deliver", "heartbeat", "propose")
@@ -347,6 +348,20 @@ FIGURE8_START = {1: {"current_term": 3, "log": [1, 2], "commit_index": 1},
 LAGGING_START = {1: {"current_term": 2, "log": [1, 1, 1], "commit_index": 1},
                  2: {"current_term": 2, "log": [1, 2], "commit_index": 2},
                  3: {"current_term": 2, "log": [1, 2], "commit_index": 2}}
+
+#: The single-server membership bug reported in 2015, 4 servers: S1, leader of term 1, removed
+#: S4 (its configuration {S1, S2, S3} is at index 2, on S1 only) and then timed out once
+#: (term 2); the others hold the committed no-op of term 1. With ``membership_fix=False``
+#: :data:`MEMBERSHIP_2015_SEARCH` finds a committed entry lost in 11 events.
+MEMBERSHIP_2015_START = {1: {"current_term": 2, "log": [1, (1, ("config", (1, 2, 3)))],
+                             "commit_index": 1},
+                         2: {"current_term": 1, "log": [1], "commit_index": 1},
+                         3: {"current_term": 1, "log": [1], "commit_index": 1},
+                         4: {"current_term": 1, "log": [1], "commit_index": 1}}
+#: explore() arguments for the 2015 bug (add ``membership_fix=False`` to find it).
+MEMBERSHIP_2015_SEARCH = dict(n=4, initial=MEMBERSHIP_2015_START,
+                              events=("timeout", "deliver", "reconfigure"), values=0, max_term=3,
+                              max_log=3, max_in_flight=7, max_depth=11)
 
 #: The searches :func:`explore_bugs` tries, cheapest first: (name, explore() arguments).
 #: The reference rules pass every one of them.

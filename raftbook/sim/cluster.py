@@ -16,7 +16,7 @@ from types import MappingProxyType
 from ..check.safety import SafetyMonitor
 from ..core.kv import validate_command
 from ..core.messages import command_to_json
-from ..core.membership import refresh as membership_refresh
+from ..core.membership import is_config, refresh as membership_refresh
 from ..core.node import RaftNode, _is_int
 from ..core.roles import Role
 from ..errors import InvalidArgument, InvalidState
@@ -96,6 +96,8 @@ class Cluster(ManualEvents, MembershipEvents):
             if node.reconfig:  # the newest configuration in the given log is the one in use
                 membership_refresh(node, quiet=True)
             node.take_reasons()
+        if any(is_config(e.command) for node in c.nodes.values() for e in node.log):
+            c._enable_membership()  # a log holds a configuration: every server reads its own
         c.initial = {i: validate.initial_to_json(st) for i, st in clean.items()}
         if c._monitor is not None:
             c._monitor = SafetyMonitor(c)
