@@ -521,6 +521,8 @@ def s_vote_granted_breaking_rule():
         ["S2 granted its vote in term 3 to S1 although its own log was more up to date: last term 3 > 2"]
 
 
+from reasons_beyond import *  # noqa: E402,F401,F403  the codes beyond Figure 2
+
 SCENARIOS = {name[2:]: fn for name, fn in dict(globals()).items() if name.startswith("s_")}
 
 

@@ -140,16 +140,18 @@ def _pre_vote_request(node, msg) -> list:
 
 
 def _pre_vote_reply(node, msg) -> list:
-    if not msg.vote_granted:
-        if adopt_newer_term(node, msg.term):
-            node.pre_votes = None
-            return []
-    if node.pre_votes is None or node.role is Role.LEADER or msg.term != node.current_term + 1:
+    granted = msg.vote_granted
+    if not granted and adopt_newer_term(node, msg.term):  # a refusal from a newer term
+        node.pre_votes = None
+        return []
+    # A pre-vote counts only in this server's round (granted for the term it asked about).
+    if node.pre_votes is None or node.role is Role.LEADER or \
+            (granted and msg.term != node.current_term + 1):
         node.note("reply_ignored_stale", sender=msg.src, msg_term=msg.term,
                   current_term=node.current_term, role=node.role.value, type="RequestVoteReply")
         return []
-    if not msg.vote_granted:
-        node.note("pre_vote_denied_received", voter=msg.src, term=msg.term)
+    if not granted:
+        node.note("pre_vote_denied_received", voter=msg.src, term=node.current_term + 1)
         return []
     node.pre_votes.add(msg.src)
     ids = node.pre_votes

@@ -248,7 +248,10 @@ def change_members(node, new) -> list:
     fresh = new - node.members
     if fresh:
         return _catch_up(node, fresh)
-    return caught_up(node)
+    node.joint_target = None
+    append_config(node, new, node.members)
+    node.apply_committed()
+    return node.replicate() if node.role is Role.LEADER else []
 
 
 def caught_up(node) -> list:

@@ -351,7 +351,7 @@ _MEMBERS = "Thesis §4.1: a server uses the newest configuration in its log, com
 
 
 def _ids_or_none(ids):
-    return "{" + ", ".join(_s(i) for i in ids) + "}" if ids else "{}"
+    return "[" + ", ".join(_s(i) for i in ids) + "]"
 
 
 def _adopted(f):
