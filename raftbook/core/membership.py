@@ -54,13 +54,15 @@ def validate_entry_command(command):
     return validate_command(command)
 
 
-def newest_configuration(log, initial):
-    """(index, members, old members or None) of the newest configuration in ``log``.
+def newest_configuration(log, initial, before=None):
+    """(index, members, old members or None) of the newest configuration in ``log``
+    (before index ``before``, if given).
 
     Index 0 stands for ``initial``, the configuration the cluster started with.
     """
     entries = log._entries
-    for k in range(len(entries) - 1, -1, -1):
+    top = len(entries) if before is None else before - 1
+    for k in range(top - 1, -1, -1):
         cmd = entries[k].command
         if cmd is not None and cmd[0] == CONFIG:
             return k + 1, frozenset(cmd[1]), (frozenset(cmd[2]) if len(cmd) == 3 else None)
@@ -82,7 +84,8 @@ def enable(node) -> None:
 def refresh(node, quiet: bool = False) -> None:
     """Use the newest configuration in the node's log (thesis §4.1: committed or not)."""
     index, members, old = newest_configuration(node.log, node.initial_members)
-    if (index, members, old) == (node.config_index, node.members, node.members_old):
+    if (index, members, old) == (node.config_index, node.members, node.members_old) and \
+            node._rv_targets is not None:
         return
     node.config_index, node.members, node.members_old = index, members, old
     node.quorum = majority(len(members))
@@ -95,8 +98,14 @@ def refresh(node, quiet: bool = False) -> None:
 
 
 def _set_targets(node) -> None:
+    """Who a leader replicates to: its configuration, its learners, and the servers of the
+    configuration before (so that a removed server learns it was removed and goes quiet)."""
     voters = node.members if node.members_old is None else node.members | node.members_old
-    node._ae_targets = tuple(sorted((voters | set(node.learners)) - {node.id}))
+    before = set()
+    if node.config_index:
+        _, prev, prev_old = newest_configuration(node.log, node.initial_members, node.config_index)
+        before = prev if prev_old is None else prev | prev_old
+    node._ae_targets = tuple(sorted((voters | before | set(node.learners)) - {node.id}))
 
 
 def is_voter(node) -> bool:

@@ -302,7 +302,8 @@ class RaftNode:
         if len(self.votes) >= self.quorum:
             return self.become_leader()
         last_index, last_term = self.log.last_index, self.log.last_term
-        self.note("vote_requested", term=self.current_term, peers=list(self.peers),
+        self.note("vote_requested", term=self.current_term,
+                  peers=list(self.peers if self._rv_targets is None else self._rv_targets),
                   last_log_index=last_index, last_log_term=last_term)
         return [RequestVote(self.id, p, self.current_term, last_index, last_term)
                 for p in (self.peers if self._rv_targets is None else self._rv_targets)]
