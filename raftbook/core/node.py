@@ -462,6 +462,9 @@ class RaftNode:
     def _import_beyond(self, s) -> None:
         if s is None:
             self._ext = elections.uses_extensions(self.config)
+            self.learners, self.joint_target, self.heard, self.pre_votes = {}, None, set(), None
+            self.transfer_to = self.transfer_sent = None
+            self.transfer_elapsed = self.quorum_elapsed = 0
             if self.reconfig:  # saved before membership was switched on: back to all servers
                 self.reconfig = False
                 self._h_advance_commit_index = self.handlers["advance_commit_index"]
