@@ -18,6 +18,7 @@ from .errors import (SAFETY_PROPERTIES, HandlerError, InvalidArgument, InvalidCo
                      UnknownNode)
 from .core.log import RaftLog
 from .core.messages import AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply
+from .core.messages import TimeoutNow
 from .core.node import RaftNode
 from .core.roles import Role
 from .core.rules import reference_handlers
@@ -61,6 +62,7 @@ __all__ = [
     "RaftLog", "RaftNode", "RaftbookError", "Reason", "RequestVote", "RequestVoteReply", "Role",
     "SAFETY_PROPERTIES", "SafetyViolation", "Snapshot", "TraceError", "UnknownMessage",
     "UnknownNode", "check_safety", "reference_handlers",
+    "TimeoutNow",
     "Diagram", "REASON_CODES", "REASON_FAMILIES", "explain_reason", "explain_text",
     "explain_violation", "spacetime", "spacetime_svg", "scenarios",
     "exercises", "grade",
