@@ -18,7 +18,7 @@ from .errors import (SAFETY_PROPERTIES, HandlerError, InvalidArgument, InvalidCo
                      UnknownMessage, UnknownNode)
 from .core.log import RaftLog
 from .core.messages import (AppendEntries, AppendEntriesReply, Entry, InstallSnapshot,
-                            InstallSnapshotReply, RequestVote, RequestVoteReply)
+                            InstallSnapshotReply, RequestVote, RequestVoteReply, TimeoutNow)
 from .core.node import RaftNode
 from .core.roles import Role
 from .core.rules import reference_handlers, reference_handlers_all
@@ -63,6 +63,7 @@ __all__ = [
     "SAFETY_PROPERTIES", "SafetyViolation", "Snapshot", "TraceError", "UnknownMessage",
     "UnknownNode", "check_safety", "reference_handlers",
     "InstallSnapshot", "InstallSnapshotReply", "LogCompacted", "reference_handlers_all",
+    "TimeoutNow",
     "Diagram", "REASON_CODES", "REASON_FAMILIES", "explain_reason", "explain_text",
     "explain_violation", "spacetime", "spacetime_svg", "scenarios",
     "exercises", "grade",

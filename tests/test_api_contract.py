@@ -233,7 +233,10 @@ MESSAGE_FIELDS = {
 def test_messages_are_frozen_dataclasses_with_figure_2_fields(cls):
     names = MESSAGE_FIELDS[cls]
     assert dataclasses.is_dataclass(cls)
-    assert tuple(f.name for f in dataclasses.fields(cls)) == names
+    fields = dataclasses.fields(cls)
+    assert tuple(f.name for f in fields)[:len(names)] == names
+    # fields beyond Figure 2 (pre_vote, ...) come last, each with a default
+    assert all(f.default is not dataclasses.MISSING for f in fields[len(names):])
     values = {"entries": (rb.Entry(1, 1, None),), "vote_granted": True}
     args = [values.get(n, k + 1) for k, n in enumerate(names)]
     msg = cls(*args)                                  # positional, in the contract's order

@@ -629,6 +629,7 @@ def s_crashed_unsaved():
     return r, {"unsaved": ["current_term", "voted_for"]}, \
         ["S2 crashed as a follower in term 1 before saving its term and vote"]
 
+from reasons_beyond import *  # noqa: E402,F401,F403  the codes beyond Figure 2
 
 SCENARIOS = {name[2:]: fn for name, fn in dict(globals()).items() if name.startswith("s_")}
 

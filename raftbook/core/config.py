@@ -1,7 +1,7 @@
 """Cluster timing parameters, in ticks."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from ..errors import InvalidArgument
 
@@ -13,7 +13,8 @@ def _is_int(x) -> bool:
 #: The ways a server keeps its persistent state (see Config.persistence).
 PERSISTENCE = ("auto", "explicit")
 #: Fields added after the first round, with their defaults (left out of to_dict when default).
-_LATER_DEFAULTS = {"snapshot_threshold": None, "persistence": "auto"}
+_LATER_DEFAULTS = {"snapshot_threshold": None, "persistence": "auto", "membership": "single",
+                   "membership_fix": True, "pre_vote": False, "check_quorum": False}
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,14 @@ class Config:
         snapshot compacts its log (at its next tick); None never does (section 7).
     persistence: "auto" (every change is on stable storage at once) or "explicit"
         (a crash keeps only what the server last saved with ``node.persist()``).
+    membership: "single" (one server added or removed at a time, Ongaro's thesis
+        section 4) or "joint" (the paper's joint consensus, section 6).
+    membership_fix: a leader commits an entry of its own term before it changes
+        the configuration (the fix of the bug reported in 2015); False drops it.
+    pre_vote: a server asks in a pre-vote round whether it could win before it
+        raises its term (thesis section 9.6).
+    check_quorum: a leader that has not heard from a majority within an election
+        timeout steps down (thesis section 6.2).
     """
 
     election_timeout: tuple = (15, 30)
@@ -37,6 +46,10 @@ class Config:
     max_entries: int | None = None
     snapshot_threshold: int | None = None
     persistence: str = "auto"
+    membership: str = "single"
+    membership_fix: bool = True
+    pre_vote: bool = False
+    check_quorum: bool = False
 
     def __post_init__(self):
         et = self.election_timeout
@@ -69,6 +82,12 @@ class Config:
             raise InvalidArgument(f"persistence must be 'auto' (everything saved at once) or 'explicit' "
                                   f"(only what node.persist() saved survives a crash), got "
                                   f"{self.persistence!r}")
+        if self.membership not in ("single", "joint"):
+            raise InvalidArgument(f"membership is 'single' (one server at a time) or 'joint' (joint "
+                                  f"consensus), got {self.membership!r}")
+        for name in ("membership_fix", "pre_vote", "check_quorum"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidArgument(f"{name} is True or False, got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -82,8 +101,7 @@ class Config:
     def from_dict(cls, data) -> "Config":
         if not isinstance(data, dict):
             raise InvalidArgument(f"a config must be a JSON object, got {type(data).__name__}")
-        unknown = set(data) - {"election_timeout", "heartbeat_interval", "tick_ms", "max_entries",
-                               *_LATER_DEFAULTS}
+        unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             raise InvalidArgument(f"unknown config fields {sorted(unknown)}")
         return cls(**data)

@@ -26,6 +26,8 @@ class RequestVote:
     term: int
     last_log_index: int
     last_log_term: int
+    pre_vote: bool = False  # a pre-vote round asks without changing anyone's term (thesis 9.6)
+    transfer: bool = False  # sent after TimeoutNow: answer even while hearing from a leader (3.10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,7 @@ class RequestVoteReply:
     dst: int
     term: int
     vote_granted: bool
+    pre_vote: bool = False  # the answer to a pre-vote request
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +99,24 @@ class InstallSnapshotReply:
     match_index: int = 0
 
 
+
+@dataclass(frozen=True, slots=True)
+class TimeoutNow:
+    """Leader transfer (thesis section 3.10): the leader tells ``dst`` to start an election now."""
+
+    src: int
+    dst: int
+    term: int
+
+
 Message = Union[RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply, InstallSnapshot,
-                InstallSnapshotReply]
+                InstallSnapshotReply, TimeoutNow]
 MESSAGE_TYPES = {cls.__name__: cls for cls in (RequestVote, RequestVoteReply, AppendEntries,
                                                 AppendEntriesReply, InstallSnapshot,
-                                                InstallSnapshotReply)}
+                                                InstallSnapshotReply, TimeoutNow)}
+#: Fields added after the first round, left out of a message's dict at their default value
+#: (so a message and a fingerprint read exactly as before the field existed).
+_OMITTED_AT_DEFAULT = {"pre_vote": False, "transfer": False}
 
 
 def is_message(obj) -> bool:
@@ -123,6 +139,8 @@ def message_to_dict(msg) -> dict:
     d = {"type": type(msg).__name__}
     for f in fields(msg):
         v = getattr(msg, f.name)
+        if f.name in _OMITTED_AT_DEFAULT and v == _OMITTED_AT_DEFAULT[f.name]:
+            continue
         if f.name == "entries":
             v = [[e.index, e.term, command_to_json(e.command)] for e in v]
         elif f.name == "data":

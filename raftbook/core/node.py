@@ -10,10 +10,9 @@ as plain functions ``fn(node, msg)``; a node calls whichever function its
 """
 from __future__ import annotations
 
-import itertools
 import random
 
-from . import rules
+from . import elections, membership, rules
 from .fastpath import draw_timeout, step_reference
 from .config import Config
 from ..errors import HandlerError, InvalidArgument, InvalidState, NotLeader
@@ -21,6 +20,7 @@ from .kv import validate_command
 from .log import RaftLog
 from .messages import (AppendEntries, AppendEntriesReply, Entry, InstallSnapshot,
                        InstallSnapshotReply, RequestVote, RequestVoteReply, is_message)
+from .checkpoint import Checkpointing
 from .storage import Storage
 from .quorum import majority
 from .roles import Role
@@ -82,7 +82,7 @@ def message_problem(msg) -> str | None:
             prev_term = e.term
             if e.command is not None:
                 try:
-                    validate_command(e.command)
+                    membership.validate_entry_command(e.command)
                 except InvalidArgument as exc:
                     return f"entry {e.index} holds a bad command ({exc})"
     elif kind is InstallSnapshot:
@@ -99,7 +99,18 @@ def message_problem(msg) -> str | None:
     return None
 
 
-class RaftNode(Storage):
+def _check_members(members, everyone) -> frozenset:
+    try:
+        ids = frozenset(members)
+    except TypeError:
+        raise InvalidArgument(f"members is a collection of server ids, got {members!r}") from None
+    if not ids or not ids <= everyone:
+        raise InvalidArgument(f"members must be a non-empty subset of the servers "
+                              f"{sorted(everyone)}; got {sorted(ids, key=repr)}")
+    return ids
+
+
+class RaftNode(Storage, Checkpointing):
     """One Raft server. State is named as in Figure 2 of the paper.
 
     Persistent (survives :meth:`restart`): ``current_term``, ``voted_for``, ``log``
@@ -110,7 +121,7 @@ class RaftNode(Storage):
     node last saved with :meth:`persist`.
     """
 
-    def __init__(self, node_id, peers, config=None, rng=None, handlers=None):
+    def __init__(self, node_id, peers, config=None, rng=None, handlers=None, members=None):
         if not _is_int(node_id) or node_id < 1:
             raise InvalidArgument(f"node ids are whole numbers >= 1, got {node_id!r}")
         try:
@@ -148,6 +159,13 @@ class RaftNode(Storage):
         self._explicit = config.persistence == "explicit"
         self.quorum = majority(len(peer_ids) + 1)
         self._reasons: list | None = []
+        # Beyond Figure 2 (core/membership.py, core/elections.py): off unless asked for.
+        everyone = frozenset((node_id, *peer_ids))
+        self.initial_members = everyone if members is None else _check_members(members, everyone)
+        self.members, self.members_old, self.config_index = self.initial_members, None, 0
+        self.reconfig = False
+        self._ext = elections.uses_extensions(config)
+        self._rv_targets = self._ae_targets = None
         # Persistent state on all servers.
         self.current_term = 0
         self.voted_for: int | None = None
@@ -157,6 +175,8 @@ class RaftNode(Storage):
         self._reset_volatile()
         if self._explicit:
             self.persist()
+        if members is not None:
+            membership.enable(self)
 
     def _reset_volatile(self):
         self.role = Role.FOLLOWER
@@ -171,6 +191,13 @@ class RaftNode(Storage):
         self.heartbeat_elapsed = 0
         self.election_elapsed = 0
         self.election_timeout = draw_timeout(self.rng, self.config.election_timeout)
+        # Volatile state of the rules beyond Figure 2 (core/membership.py, core/elections.py).
+        self.learners: dict = {}  # leader: new server -> index it must reach before it is added
+        self.joint_target = None  # leader: the configuration a joint change is heading for
+        self.transfer_to = self.transfer_sent = None  # leader: the server leadership goes to
+        self.transfer_elapsed = self.quorum_elapsed = 0
+        self.heard: set = set()  # leader (CheckQuorum): who answered in this election timeout
+        self.pre_votes: set | None = None  # pre-vote round: who granted it
 
     # -- reasons -------------------------------------------------------------
     def note(self, code: str, **fields) -> None:
@@ -193,6 +220,8 @@ class RaftNode(Storage):
         With ``Config(snapshot_threshold=k)`` a server that has applied k entries past
         its snapshot compacts its log first (in the background, as real servers do).
         """
+        if self._ext:  # PreVote, CheckQuorum, transfer, membership (core/elections.py)
+            return elections.tick(self)
         if self._threshold is not None and \
                 self.last_applied - self.log.snapshot_index >= self._threshold:
             self.take_snapshot(automatic=True)
@@ -215,6 +244,8 @@ class RaftNode(Storage):
                                "a leader has no election timer to fire")
         self.note("election_timeout", term=self.current_term, timeout=self.election_timeout,
                   forced=True)
+        if self._ext:  # a pre-vote round, or nothing on a server outside its configuration
+            return elections.campaign(self)
         return self.start_election()
 
     def step(self, msg) -> list:
@@ -237,6 +268,8 @@ class RaftNode(Storage):
         The node does not settle terms here: each rule applies the term rule
         itself (``rules.adopt_newer_term``), so a replaced rule may forget it.
         """
+        if self._ext:  # rules beyond Figure 2 are on (core/elections.py)
+            return elections.step(self, msg)
         if not self._custom:  # only reference rules: the same steps, faster (core/fastpath.py)
             return step_reference(self, msg)
         kind = type(msg)
@@ -263,6 +296,9 @@ class RaftNode(Storage):
             where = f"the last leader it heard from is S{hint}" if hint else "it knows of no leader"
             raise NotLeader(f"S{self.id} is a {self.role.value}, not the leader: {where}. "
                             "Send the command to the leader.", leader_hint=hint)
+        if self.transfer_to is not None:  # thesis 3.10: a leader handing over takes no proposals
+            raise InvalidState(f"S{self.id} is handing leadership to S{self.transfer_to} and takes "
+                               "no proposals; send the command to the new leader")
         entry = Entry(self.log.last_index + 1, self.current_term, command)
         self.log.append(entry)
         self.note("proposal_appended", index=entry.index, term=entry.term, command=command)
@@ -325,10 +361,11 @@ class RaftNode(Storage):
         if len(self.votes) >= self.quorum:
             return self.become_leader()
         last_index, last_term = self.log.last_index, self.log.last_term
-        self.note("vote_requested", term=self.current_term, peers=list(self.peers),
+        self.note("vote_requested", term=self.current_term,
+                  peers=list(self.peers if self._rv_targets is None else self._rv_targets),
                   last_log_index=last_index, last_log_term=last_term)
         return [RequestVote(self.id, p, self.current_term, last_index, last_term)
-                for p in self.peers]
+                for p in (self.peers if self._rv_targets is None else self._rv_targets)]
 
     def become_leader(self) -> list:
         """Won the election: set up next/match index, append a no-op, send AppendEntries."""
@@ -339,6 +376,8 @@ class RaftNode(Storage):
         self.match_index = {p: 0 for p in self.peers}
         self.note("became_leader", term=self.current_term, votes=sorted(self.votes),
                   needed=self.quorum)
+        if self._ext:
+            elections.became_leader(self)
         self.log.append(Entry(nxt, self.current_term, None))
         self.note("noop_appended", index=nxt, term=self.current_term)
         self.persist()
@@ -367,7 +406,8 @@ class RaftNode(Storage):
         if self.role is not Role.LEADER:
             raise InvalidState(f"S{self.id} is not the leader; only a leader sends AppendEntries")
         self.heartbeat_elapsed = 0
-        return [self.append_entries_for(p) for p in self.peers]
+        return [self.append_entries_for(p) for p in (self.peers if self._ae_targets is None
+                                                     else self._ae_targets)]
 
     def advance_commit_index(self) -> None:
         """Run the (possibly student-supplied) rule that advances a leader's commit_index."""
@@ -447,32 +487,4 @@ class RaftNode(Storage):
                 f"log={self.log.last_index} commit={self.commit_index}>")
 
     # -- snapshots (used by Cluster for undo and restore) ------------------------
-    def _export(self):
-        # Saved often (every checkpoint), so what only grows is shared, not copied: the log
-        # (see RaftLog._share) and, under the reference rules, the results, whose keys are
-        # added in index order and never rewritten (a restart starts a new dict).
-        if self._custom:
-            results = dict(self.results)
-        else:
-            results = (self.results, len(self.results))
-        return (self.current_term, self.voted_for, self.log._share(), self.role,
-                self.commit_index, self.last_applied, dict(self.kv), results,
-                dict(self.next_index), dict(self.match_index), self.leader_id,
-                frozenset(self.votes), self.heartbeat_elapsed, self.election_elapsed,
-                self.election_timeout, self.rng.getstate(), self.snapshot_data, self._saved)
 
-    def _import(self, s):
-        (self.current_term, self.voted_for, log, self.role, self.commit_index,
-         self.last_applied, kv, results, next_index, match_index, self.leader_id, votes,
-         self.heartbeat_elapsed, self.election_elapsed, self.election_timeout, rng,
-         self.snapshot_data, self._saved) = s
-        self.log = RaftLog._unshare(log)
-        if type(results) is tuple:
-            shared, count = results
-            results = dict(itertools.islice(shared.items(), count))
-        self.kv, self.results = dict(kv), dict(results)
-        self.next_index, self.match_index = dict(next_index), dict(match_index)
-        self.votes = set(votes)
-        self.rng.setstate(rng)
-        if self._reasons is not None:
-            self._reasons = []

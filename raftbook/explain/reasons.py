@@ -433,6 +433,130 @@ _TABLE = [
                _duplicated),
 ]
 
+# Beyond Figure 2: membership changes (paper §6, thesis §4) and elections (thesis §3.10, §6.2,
+# §9.6); see raftbook.core.membership and raftbook.core.elections.
+_MEMBERS = "Thesis §4.1: a server uses the newest configuration in its log, committed or not"
+
+
+def _ids_or_none(ids):
+    return "[" + ", ".join(_s(i) for i in ids) + "]"
+
+
+def _adopted(f):
+    what = (f"the joint configuration C_old,new = {_ids_or_none(f['old'])} + "
+            f"{_ids_or_none(f['members'])}" if f.get("old") else
+            f"the configuration {_ids_or_none(f['members'])}")
+    where = f"from its log entry {f['index']}" if f["index"] else "it started with (its log holds none)"
+    member = "" if f.get("member", True) else "; it is not a member, so it will not start elections"
+    return f"now uses {what}, {where}{member}"
+
+
+def _appended(f):
+    what = (f"C_old,new (old {_ids_or_none(f['old'])}, new {_ids_or_none(f['members'])})"
+            if f.get("old") else f"the configuration {_ids_or_none(f['members'])}")
+    return f"appended {what} at index {f['index']} (term {f['term']}); it takes effect at once"
+
+
+_TABLE += [
+    ReasonCode("configuration_adopted", ("membership",), _MEMBERS, _adopted),
+    ReasonCode("configuration_appended", ("membership", "leader"),
+               "Thesis §4.1 and §4.2: the leader appends the new configuration to its log and "
+               "replicates it; one change at a time", _appended),
+    ReasonCode("catch_up_started", ("membership", "leader"),
+               "Thesis §4.2.1: a new server first catches up as a non-voting learner",
+               lambda f: (f"started catching up {_s(f['server'])} as a learner: it is added once its "
+                          f"log reaches index {f['target']}")),
+    ReasonCode("catch_up_done", ("membership", "leader"),
+               "Thesis §4.2.1: once the new server has caught up, the leader adds it",
+               lambda f: (f"saw {_s(f['server'])} catch up (match index {f['match_index']}), so it "
+                          f"can join the configuration")),
+    ReasonCode("joint_committed", ("membership", "leader", "commit"),
+               "Paper §6: once C_old,new is committed the leader appends C_new",
+               lambda f: (f"committed the joint configuration at index {f['index']}, so it now "
+                          f"appends C_new = {_ids_or_none(f['members'])}")),
+    ReasonCode("stepped_down_removed", ("membership", "leader"),
+               "Thesis §4.2.2: a leader removed from the configuration steps down once the change "
+               "commits",
+               lambda f: (f"stepped down in term {f['term']}: the configuration at index "
+                          f"{f['index']}, now committed, does not include it")),
+    ReasonCode("election_skipped_not_member", ("membership", "election"),
+               "Thesis §4.2.2: a server outside its configuration does not start elections",
+               lambda f: (f"did not start an election: it is not in its configuration "
+                          f"{_ids_or_none(f['members'])}")),
+    ReasonCode("vote_ignored_not_member", ("membership", "vote"),
+               "Thesis §4.1: a candidate counts votes from the configuration it uses",
+               lambda f: (f"did not count the vote of {_s(f['voter'])} in term {f['term']}: "
+                          f"{_s(f['voter'])} is not in its configuration {_ids_or_none(f['members'])}")),
+    ReasonCode("vote_request_ignored_leader_alive", ("vote", "prevote"),
+               "Thesis §4.2.3: within the minimum election timeout of hearing from a leader, a "
+               "server neither updates its term nor grants its vote",
+               lambda f: (f"ignored {_s(f['candidate'])}'s vote request for term {f['msg_term']} and "
+                          f"kept term {f['term']}: it hears from a current leader "
+                          f"({_s(f['leader'])})")),
+    ReasonCode("pre_vote_started", ("prevote", "election"),
+               "Thesis §9.6: before raising its term, a server asks whether it could win",
+               lambda f: (f"started a pre-vote for term {f['term']}: it asks the others whether they "
+                          f"would vote for it, without changing any term")),
+    ReasonCode("pre_vote_granted", ("prevote",),
+               "Thesis §9.6: a pre-vote is granted to an up-to-date log when no leader is heard",
+               lambda f: (f"would vote for {_s(f['candidate'])} in term {f['msg_term']}, so it granted "
+                          f"the pre-vote (its own term is unchanged)")),
+    ReasonCode("pre_vote_refused_stale_term", ("prevote",),
+               "Thesis §9.6: a pre-vote is for a term newer than the server's own",
+               lambda f: (f"refused {_s(f['candidate'])} a pre-vote for term {f['msg_term']}: its own "
+                          f"term is already {f['current_term']}")),
+    ReasonCode("pre_vote_refused_leader_alive", ("prevote",),
+               "Thesis §9.6 and §4.2.3: no pre-vote while a current leader is heard from",
+               lambda f: (f"refused {_s(f['candidate'])} a pre-vote for term {f['msg_term']}: it "
+                          f"hears from a leader ({_s(f['leader'])})")),
+    ReasonCode("pre_vote_refused_log_not_up_to_date", ("prevote",),
+               "Thesis §9.6 with §5.4.1: a pre-vote goes only to a log at least as up to date",
+               lambda f: (f"refused {_s(f['candidate'])} a pre-vote for term {f['msg_term']}: its log "
+                          f"is not as up to date ("
+                          + up_to_date_comparison(f["candidate_last_term"], f["candidate_last_index"],
+                                                  f["own_last_term"], f["own_last_index"]) + ")")),
+    ReasonCode("pre_vote_received", ("prevote", "election"),
+               "Thesis §9.6: pre-votes from a majority let the server start a real election",
+               lambda f: (f"got a pre-vote from {_s(f['voter'])} for term {f['term']} ({f['votes']} "
+                          f"of {f['needed']} needed)")),
+    ReasonCode("pre_vote_denied_received", ("prevote",),
+               "Thesis §9.6: a refused pre-vote does not count",
+               lambda f: f"was refused a pre-vote by {_s(f['voter'])} for term {f['term']}"),
+    ReasonCode("pre_vote_won", ("prevote", "election"),
+               "Thesis §9.6: with pre-votes from a majority, the server raises its term and runs",
+               lambda f: f"won the pre-vote for term {f['term']} and starts a real election"),
+    ReasonCode("stepped_down_no_quorum", ("leader", "checkquorum"),
+               "Thesis §6.2: a leader steps down when an election timeout passes without hearing "
+               "from a majority (CheckQuorum)",
+               lambda f: (f"stepped down in term {f['term']}: in the last election timeout it heard "
+                          f"only from {_servers(f['heard'])}, fewer than a majority "
+                          f"({f['needed']})")),
+    ReasonCode("transfer_started", ("transfer", "leader"),
+               "Thesis §3.10: to hand over, the leader stops taking proposals and brings the "
+               "target up to date",
+               lambda f: (f"started handing leadership to {_s(f['target'])} in term {f['term']} "
+                          f"(its match index {f['match_index']}, the leader's last index "
+                          f"{f['last_index']}) and takes no more proposals")),
+    ReasonCode("timeout_now_sent", ("transfer", "leader"),
+               "Thesis §3.10: once the target is up to date, the leader sends it TimeoutNow",
+               lambda f: (f"sent TimeoutNow to {_s(f['target'])}: its log is up to date, so it may "
+                          f"start an election now")),
+    ReasonCode("timeout_now_received", ("transfer", "election"),
+               "Thesis §3.10: on TimeoutNow a server starts an election at once",
+               lambda f: (f"got TimeoutNow from {_s(f['leader'])} in term {f['term']} and starts an "
+                          f"election at once")),
+    ReasonCode("timeout_now_ignored", ("transfer",),
+               "Thesis §3.10: a TimeoutNow from an older term, or to a leader, does nothing",
+               lambda f: (f"ignored TimeoutNow from {_s(f['leader'])} (term {f['msg_term']}; its own "
+                          f"term is {f['term']})")),
+    ReasonCode("transfer_aborted", ("transfer", "leader"),
+               "Thesis §3.10: a transfer that does not finish within an election timeout is "
+               "abandoned and the leader takes proposals again",
+               lambda f: (f"gave up handing leadership to {_s(f['target'])} in term {f['term']}: an "
+                          f"election timeout passed")),
+]
+
+
 _CODES = {rc.code: rc for rc in _TABLE}
 
 #: Every reason code raftbook records, sorted.

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bfs import bfs
+from ..sim.membership import check_members
 from ..sim.cluster import Cluster
 from ..core.config import Config
 from ..errors import HandlerError, InvalidArgument, RaftbookError, SafetyViolation
@@ -50,7 +51,8 @@ from .statespace import EVENT_KINDS, GOALS, NEVER, NODE_FIELDS, NodeView, StateS
 
 __all__ = ["explore", "ExploreResult", "explore_bugs", "materialize", "StateView", "NodeView",
            "EVENT_KINDS", "DEFAULT_EVENTS", "GOALS", "NODE_FIELDS", "SEARCH_CONFIG",
-           "FIGURE8_START", "LAGGING_START", "BUG_SEARCHES"]
+           "FIGURE8_START", "LAGGING_START", "BUG_SEARCHES", "MEMBERSHIP_2015_START",
+           "MEMBERSHIP_2015_SEARCH"]
 
 #: What :func:`explore` tries unless told otherwise (no faults beyond message reordering).
 DEFAULT_EVENTS = ("timeout", "deliver", "heartbeat", "propose")
@@ -185,6 +187,8 @@ def _describe_event(ev) -> str:
         return "heartbeat (every leader sends AppendEntries)"
     if kind == "propose":
         return f"propose {ev[2]!r} to S{ev[1]}"
+    if kind == "reconfigure":
+        return f"S{ev[1]} is asked to {ev[2][0]} S{ev[2][1]}"
     m = ev[1]
     return f"{kind} {type(m).__name__} S{m.src}→S{m.dst} t{m.term}"
 
@@ -192,6 +196,8 @@ def _describe_event(ev) -> str:
 def materialize(setup: dict, events) -> Cluster:
     """Replay search events on a fresh :class:`Cluster` (the counterexample's history)."""
     kwargs = dict(n=setup["n"], seed=0, config=setup["config"], handlers=setup["handlers"])
+    if setup.get("members") is not None:
+        kwargs["members"] = setup["members"]
     c = Cluster.from_state(setup["initial"], **kwargs) if setup["initial"] else Cluster(**kwargs)
     for ev in events:
         kind = ev[0]
@@ -207,6 +213,9 @@ def materialize(setup: dict, events) -> Cluster:
             c.tick()
         elif kind == "propose":
             c.propose(ev[2], node=ev[1])
+        elif kind == "reconfigure":
+            change, j = ev[2]
+            (c.add_server if change == "add" else c.remove_server)(j, leader=ev[1])
         else:
             msg = ev[1]
             mid = next((e.id for e in c.in_flight if e.msg == msg), None)
@@ -244,7 +253,7 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
             max_in_flight: int = 4, max_depth: int | None = None, max_states: int = 2_000_000,
             values=1, events=DEFAULT_EVENTS, max_entries: int | None = None, symmetry="auto",
             goal=None, workers: int = 1, progress=None, persistence: str = "auto",
-            max_snapshots: int = 1) -> ExploreResult:
+            max_snapshots: int = 1, members=None, membership_fix: bool = True) -> ExploreResult:
     """Search every interleaving of events breadth first, within bounds; check safety on each.
 
     ``n`` servers start empty (or from ``initial``, as in :meth:`Cluster.from_state`)
@@ -264,7 +273,12 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
     explores servers that keep across a crash only what they saved (add "crash"
     and "restart" to ``events``); a "compact" event snapshots one server's applied
     state, at most ``max_snapshots`` times per server (``max_log`` then bounds the
-    last index, snapshot included). Returns an :class:`ExploreResult`.
+    last index, snapshot included).
+    ``members`` is the starting
+    configuration (as in ``rb.Cluster(members=...)``); the event "reconfigure" lets a
+    leader add or remove one server, and ``membership_fix=False`` drops the rule that
+    a leader commits an entry of its term first (the 2015 bug; see
+    :data:`MEMBERSHIP_2015_START`). Returns an :class:`ExploreResult`.
     """
     if not _is_int(n) or not 1 <= n <= 7:
         raise InvalidArgument(f"explore searches clusters of 1 to 7 servers; got n={n!r} "
@@ -310,8 +324,12 @@ def explore(n: int = 3, *, handlers=None, initial=None, max_term: int = 2, max_l
     if persistence not in ("auto", "explicit"):
         raise InvalidArgument(f"persistence is 'auto' or 'explicit'; got {persistence!r}")
     max_snapshots = _check_bound("max_snapshots", max_snapshots, 0)
+    members = check_members(members, n)
+    if not isinstance(membership_fix, bool):
+        raise InvalidArgument(f"membership_fix is True or False; got {membership_fix!r}")
     search = StateSpace(n, handlers, initial or None, (max_term, max_log, max_in_flight), kinds,
-                        commands, max_entries, symmetry, goal_fn, persistence, max_snapshots)
+                        commands, max_entries, symmetry, goal_fn, persistence, max_snapshots,
+                        members, membership_fix)
     asym, use_sym = search.asym, search.symmetry
     if not use_sym:
         note = ("off: " + asym) if asym else ("off (asked)" if symmetry is False else "off")
@@ -343,6 +361,20 @@ FIGURE8_START = {1: {"current_term": 3, "log": [1, 2], "commit_index": 1},
 LAGGING_START = {1: {"current_term": 2, "log": [1, 1, 1], "commit_index": 1},
                  2: {"current_term": 2, "log": [1, 2], "commit_index": 2},
                  3: {"current_term": 2, "log": [1, 2], "commit_index": 2}}
+
+#: The single-server membership bug reported in 2015, 4 servers: S1, leader of term 1, removed
+#: S4 (its configuration {S1, S2, S3} is at index 2, on S1 only) and then timed out once
+#: (term 2); the others hold the committed no-op of term 1. With ``membership_fix=False``
+#: :data:`MEMBERSHIP_2015_SEARCH` finds a committed entry lost in 11 events.
+MEMBERSHIP_2015_START = {1: {"current_term": 2, "log": [1, (1, ("config", (1, 2, 3)))],
+                             "commit_index": 1},
+                         2: {"current_term": 1, "log": [1], "commit_index": 1},
+                         3: {"current_term": 1, "log": [1], "commit_index": 1},
+                         4: {"current_term": 1, "log": [1], "commit_index": 1}}
+#: explore() arguments for the 2015 bug (add ``membership_fix=False`` to find it).
+MEMBERSHIP_2015_SEARCH = dict(n=4, initial=MEMBERSHIP_2015_START,
+                              events=("timeout", "deliver", "reconfigure"), values=0, max_term=3,
+                              max_log=3, max_in_flight=7, max_depth=11)
 
 #: The searches :func:`explore_bugs` tries, cheapest first: (name, explore() arguments).
 #: The reference rules pass every one of them.

@@ -37,13 +37,16 @@ from ..check.properties import (election_safety, leader_append_only, leader_comp
                                 logs_disagree, snapshot_disagrees, state_machine_safety)
 from ..core.kv import apply_command
 from ..errors import InvalidArgument
+from ..core import membership
 from ..core.messages import (AppendEntries, AppendEntriesReply, InstallSnapshot,
-                             InstallSnapshotReply, RequestVote)
+                             InstallSnapshotReply, RequestVote, TimeoutNow)
 from ..core.roles import Role
 
 #: Every kind of event the search can take.
 EVENT_KINDS = ("timeout", "deliver", "heartbeat", "propose", "duplicate", "drop", "crash",
-               "restart", "compact")
+               "restart", "compact", "reconfigure")
+# "reconfigure" (a leader adds or removes one server) shares the propose code (3): its
+# arguments follow the client values in the same stride (see StateSpace.stride).
 #: An election timeout no search ever reaches: timers fire only through explicit timeouts.
 NEVER = 10 ** 9
 
@@ -58,7 +61,11 @@ NODE_FIELDS = frozenset({
     "_h_install_snapshot_reply", "_threshold", "_explicit", "snapshot_data", "_saved",
     "current_term", "voted_for", "log", "role", "commit_index", "last_applied", "kv", "results",
     "next_index", "match_index", "leader_id", "votes", "heartbeat_elapsed", "election_elapsed",
-    "election_timeout"})
+    "election_timeout",
+    # beyond Figure 2 (core/membership.py, core/elections.py)
+    "initial_members", "members", "members_old", "config_index", "reconfig", "_ext",
+    "_rv_targets", "_ae_targets", "learners", "joint_target", "transfer_to", "transfer_sent",
+    "transfer_elapsed", "quorum_elapsed", "heard", "pre_votes"})
 
 
 def _goal_leader(state) -> bool:
@@ -196,27 +203,77 @@ class _Judgements:
         return True
 
 
-class StateSpace(_Judgements):
+class _Keys:
+    """How commands and messages become the small tuples a search state is made of."""
+
+    def cmd_id(self, cmd) -> int:
+        """A small int per command. Commands met during the search (only a handler can
+        invent one) get an id computed from the command itself, so that parallel
+        workers agree on it."""
+        ids = self.cmd_ids
+        k = ids.get(cmd)
+        if k is None:
+            k = ids[cmd] = 1000 + zlib.crc32(repr(cmd).encode())
+            self.cmd_of[k] = cmd
+        return k
+
+    def msg_key(self, m):
+        """A message as a tuple of ints (computed afresh: cheaper than hashing the message)."""
+        t = type(m)
+        if t is AppendEntries:
+            ids = self.cmd_ids
+            if m.entries:
+                ents = tuple([(e.term, ids[e.command] if e.command in ids else self.cmd_id(e.command))
+                              for e in m.entries])
+            else:
+                ents = ()
+            return (2, m.src, m.dst, m.term, m.prev_log_index, m.prev_log_term, ents,
+                    m.leader_commit)
+        if t is RequestVote:
+            return (0, m.src, m.dst, m.term, m.last_log_index, m.last_log_term, int(m.pre_vote),
+                    int(m.transfer))
+        if t is AppendEntriesReply:
+            return (3, m.src, m.dst, m.term, int(m.success), m.match_index, m.conflict_index,
+                    m.conflict_term)
+        if t is InstallSnapshot:  # its data follows from the committed prefix it stands for
+            kv = tuple(sorted((repr(k), repr(v)) for k, v in m.data.get("kv", ())))
+            return (4, m.src, m.dst, m.term, m.last_included_index, m.last_included_term, kv, 0)
+        if t is InstallSnapshotReply:
+            return (5, m.src, m.dst, m.term, m.match_index, 0, 0, 0)
+        if t is TimeoutNow:
+            return (6, m.src, m.dst, m.term, 0, 0, 0, 0)
+        return (1, m.src, m.dst, m.term, int(m.vote_granted), int(m.pre_vote), 0, 0)
+
+
+class StateSpace(_Judgements, _Keys):
     """The state space of one explore() call; see the module docstring for the encoding."""
 
     def __init__(self, n, handlers, initial, bounds, kinds, commands, max_entries, symmetry,
-                 goal, persistence="auto", max_snapshots=1):
+                 goal, persistence="auto", max_snapshots=1, members=None, membership_fix=True):
         # One-tick heartbeats and timers that never fire: a ``heartbeat`` event is one
         # cluster tick and a ``timeout`` event is ``cluster.timeout(i)`` on replay.
+        beyond = {} if membership_fix else {"membership_fix": False}
         self.config = Config(election_timeout=(NEVER, NEVER), heartbeat_interval=1,
-                             max_entries=max_entries, persistence=persistence)
+                             max_entries=max_entries, persistence=persistence, **beyond)
         #: Snapshots or explicit persistence: keys carry four more fields per server.
         self.extended = "compact" in kinds or persistence == "explicit"
         self.max_snapshots = max_snapshots
         self.taken = {}  # server -> snapshots taken, for the working node just loaded
         kwargs = dict(n=n, seed=0, config=self.config, handlers=handlers, record_reasons=False,
                       monitor=False)
+        self.reconfig = members is not None or "reconfigure" in kinds
+        if members is not None:
+            kwargs["members"] = members
         c = Cluster.from_state(initial, **kwargs) if initial else Cluster(**kwargs)
         self.setup = {"n": n, "config": self.config, "handlers": handlers,
-                      "initial": {i: dict(st) for i, st in initial.items()} if initial else None}
+                      "initial": {i: dict(st) for i, st in initial.items()} if initial else None,
+                      "members": members}
+        if self.reconfig:
+            for node in c.nodes.values():
+                membership.enable(node)
         self.n = n
         self.ids = tuple(range(1, n + 1))
-        self.asym = _symmetric(c)
+        self.asym = _symmetric(c) or ("membership changes name servers" if self.reconfig else "")
         if self.extended and not self.asym:
             self.asym = "compaction or explicit persistence is explored without symmetry reduction"
         self.working = c.nodes
@@ -227,6 +284,8 @@ class StateSpace(_Judgements):
         self.max_term, self.max_log, self.max_in_flight = bounds
         self.kinds = kinds
         self.commands = commands
+        # Code 3's arguments per server: client values, then "add j" and "remove j" for each j.
+        self.stride = len(commands) + (2 * n if "reconfigure" in kinds else 0)
         if symmetry is True and self.asym:
             raise InvalidArgument(f"symmetry reduction is unsound here: {self.asym}, so renaming "
                                   "servers changes the problem; use symmetry='auto' or False")
@@ -259,41 +318,6 @@ class StateSpace(_Judgements):
         return bool(goal(state) if goal in GOALS.values() else goal(self.view(state)))
 
     # -- encoding ----------------------------------------------------------------
-    def cmd_id(self, cmd) -> int:
-        """A small int per command. Commands met during the search (only a handler can
-        invent one) get an id computed from the command itself, so that parallel
-        workers agree on it."""
-        ids = self.cmd_ids
-        k = ids.get(cmd)
-        if k is None:
-            k = ids[cmd] = 1000 + zlib.crc32(repr(cmd).encode())
-            self.cmd_of[k] = cmd
-        return k
-
-    def msg_key(self, m):
-        """A message as a tuple of ints (computed afresh: cheaper than hashing the message)."""
-        t = type(m)
-        if t is AppendEntries:
-            ids = self.cmd_ids
-            if m.entries:
-                ents = tuple([(e.term, ids[e.command] if e.command in ids else self.cmd_id(e.command))
-                              for e in m.entries])
-            else:
-                ents = ()
-            return (2, m.src, m.dst, m.term, m.prev_log_index, m.prev_log_term, ents,
-                    m.leader_commit)
-        if t is RequestVote:
-            return (0, m.src, m.dst, m.term, m.last_log_index, m.last_log_term, 0, 0)
-        if t is AppendEntriesReply:
-            return (3, m.src, m.dst, m.term, int(m.success), m.match_index, m.conflict_index,
-                    m.conflict_term)
-        if t is InstallSnapshot:  # its data follows from the committed prefix it stands for
-            kv = tuple(sorted((repr(k), repr(v)) for k, v in m.data.get("kv", ())))
-            return (4, m.src, m.dst, m.term, m.last_included_index, m.last_included_term, kv, 0)
-        if t is InstallSnapshotReply:
-            return (5, m.src, m.dst, m.term, m.match_index, 0, 0, 0)
-        return (1, m.src, m.dst, m.term, int(m.vote_granted), 0, 0, 0)
-
     def save(self, node, crashed, old=None):
         """A node's state as (key, symmetry signature, payload to load it back).
 
@@ -337,6 +361,9 @@ class StateSpace(_Judgements):
             key += (log.snapshot_index, log.snapshot_term, taken, saved_key)
             payload += (log.snapshot_index, log.snapshot_term, node.snapshot_data, saved, taken,
                         node.results)
+        if self.reconfig:  # membership changes: a leader's learners (catching up) are state too
+            learners = tuple(sorted(node.learners.items())) if rc == 2 else ()
+            key, payload = key + (learners,), payload + (learners,)
         return key, sig, payload
 
     def load(self, i, ns):
@@ -355,8 +382,12 @@ class StateSpace(_Judgements):
         node.heartbeat_elapsed = node.election_elapsed = 0
         if self.extended:
             (log.snapshot_index, log.snapshot_term, node.snapshot_data, node._saved,
-             self.taken[i], results) = ns[2][11:]
+             self.taken[i], results) = ns[2][11:17]
             node.results = dict(results)
+        if self.reconfig:  # the learners come last
+            node.learners, node.joint_target = dict(ns[2][-1]), None
+            membership.refresh(node, quiet=True)
+            membership._set_targets(node)
         return node
 
     def key(self, state):
@@ -433,11 +464,13 @@ class StateSpace(_Judgements):
         if "heartbeat" in kinds and any(nodes[i - 1][0][1] == 2 for i in running):
             out.append(2)
         if "propose" in kinds:
-            nv = len(self.commands)
+            nv, stride = len(self.commands), self.stride
             for i in running:
                 k = nodes[i - 1][0]
                 if k[1] == 2 and self.last_index(k) < self.max_log:
-                    out.extend(3 + 16 * ((i - 1) * nv + v) for v in range(nv))
+                    out.extend(3 + 16 * ((i - 1) * stride + v) for v in range(nv))
+        if "reconfigure" in kinds:
+            out.extend(_reconfigurations(self, nodes, running))
         if dup or drop:
             prev = None
             for pos, (mk, _) in enumerate(flight):
@@ -467,8 +500,10 @@ class StateSpace(_Judgements):
         if kind == "heartbeat":
             return ("heartbeat",)
         if kind == "propose":
-            nv = len(self.commands)
-            return ("propose", arg // nv + 1, self.commands[arg % nv])
+            nv, i, v = len(self.commands), arg // self.stride + 1, arg % self.stride
+            if v >= nv:
+                return ("reconfigure", i, ("add" if (v - nv) % 2 == 0 else "remove", (v - nv) // 2 + 1))
+            return ("propose", i, self.commands[v])
         return (kind, state[1][arg][1])
 
     def apply(self, state, code):
@@ -489,11 +524,15 @@ class StateSpace(_Judgements):
         if kind == 0:  # timeout
             node = self.load(arg, nodes[arg - 1])
             return self.stepped(state, arg, node, node.timeout(), flight)
-        if kind == 3:  # propose
+        if kind == 3:  # propose (or reconfigure)
             nv = len(self.commands)
-            i = arg // nv + 1
+            i, v = arg // self.stride + 1, arg % self.stride
             node = self.load(i, nodes[i - 1])
-            node.propose(self.commands[arg % nv])
+            if v >= nv:
+                j = (v - nv) // 2 + 1
+                change = membership.add_server if (v - nv) % 2 == 0 else membership.remove_server
+                return self.stepped(state, i, node, change(node, j), flight)
+            node.propose(self.commands[v])
             return self.stepped(state, i, node, node.replicate(), flight)
         if kind == 2:  # heartbeat: every running leader sends AppendEntries
             sent = []
@@ -592,6 +631,22 @@ class StateSpace(_Judgements):
         ok = len(flight) <= self.max_in_flight and term <= self.max_term and \
             self.last_index(nkey) <= self.max_log
         return (nodes, flight, leaders, committed), viol, ok
+
+def _reconfigurations(space, nodes, running):
+    """Codes of the membership changes each running leader may make now."""
+    out, nv, stride = [], len(space.commands), space.stride
+    for i in running:
+        ns = nodes[i - 1]
+        if ns[0][1] != 2 or space.last_index(ns[0]) >= space.max_log:
+            continue
+        node = space.load(i, ns)
+        for j in space.ids:
+            kind = "remove" if j in node.members else "add"
+            if j in node.learners or membership.change_problem(node, kind, j):
+                continue
+            out.append(3 + 16 * ((i - 1) * stride + nv + 2 * (j - 1) + (kind == "remove")))
+    return out
+
 
 class _FixedRandom(random.Random):
     """The search's node rng: the only draws are timeouts from (NEVER, NEVER)."""

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from ..check.safety import SafetyMonitor
 from ..core.kv import validate_command
 from ..core.messages import command_to_json
+from ..core.membership import is_config, refresh as membership_refresh
 from ..core.node import RaftNode, _is_int
 from ..core.roles import Role
 from ..errors import InvalidArgument, InvalidState
@@ -24,14 +25,16 @@ from . import validate
 from .history import (CHECKPOINT_EVERY, CHECKPOINT_TICKS, NETWORK_ACTIONS, Event, Reason,  # noqa: F401
                       Recorder, Snapshot, events_frame, state_stamp)
 from .manual import ManualEvents
+from .membership import MembershipEvents, check_members
 from .network import Envelope, Network, pack_rng_state, unpack_rng_state
 from .proposals import (Proposal, check_proposal, proposal_result, proposal_status,
                         proposal_target)
-from .runloop import rerun_until, run_summary, run_ticks, run_until_summary
+from .replay import replay_event
+from .runloop import run_summary, run_ticks, run_until_summary
 from .validate import MAX_NODES  # noqa: F401  (kept importable from here)
 
 
-class Cluster(ManualEvents):
+class Cluster(ManualEvents, MembershipEvents):
     """A simulated Raft cluster of nodes 1..n, driven one explicit event at a time.
 
     ``record_reasons``: keep every node's reasons in the history (what
@@ -40,9 +43,10 @@ class Cluster(ManualEvents):
     """
 
     def __init__(self, n: int = 5, seed: int = 0, config=None, handlers=None, *,
-                 record_reasons: bool = True, monitor: bool = True):
+                 record_reasons: bool = True, monitor: bool = True, members=None):
         config = validate.check_cluster_args(n, seed, config, handlers)
         n, seed = validate.whole(n), validate.whole(seed)
+        self.initial_members = check_members(members, n)  # None: every server votes
         self.n = n
         self.seed = seed
         self.config = config
@@ -52,7 +56,8 @@ class Cluster(ManualEvents):
         self.nodes: dict[int, RaftNode] = {}
         for i in range(1, n + 1):
             peers = [p for p in range(1, n + 1) if p != i]
-            node = RaftNode(i, peers, config, random.Random(master.getrandbits(64)), handlers)
+            node = RaftNode(i, peers, config, random.Random(master.getrandbits(64)), handlers,
+                            members=self.initial_members)
             if not self.record_reasons:
                 node._reasons = None
             self.nodes[i] = node
@@ -92,7 +97,11 @@ class Cluster(ManualEvents):
             node.commit_index = st["commit_index"]
             node.apply_committed()
             node.persist()  # a given starting state is on stable storage (explicit persistence)
+            if node.reconfig:  # the newest configuration in the given log is the one in use
+                membership_refresh(node, quiet=True)
             node.take_reasons()
+        if any(is_config(e.command) for node in c.nodes.values() for e in node.log):
+            c._enable_membership()  # a log holds a configuration: every server reads its own
         c.initial = {i: validate.initial_to_json(st) for i, st in clean.items()}
         if c._monitor is not None:
             c._monitor = SafetyMonitor(c)
@@ -350,33 +359,7 @@ class Cluster(ManualEvents):
 
     def apply_event(self, kind: str, args: dict) -> None:
         """Carry out a recorded event again from its kind and args (replay, undo, traces)."""
-        if kind == "tick":
-            self.tick()
-        elif kind in ("timeout", "crash", "restart", "compact"):
-            getattr(self, kind)(args["node"])
-        elif kind in ("deliver", "drop", "duplicate"):
-            getattr(self, kind)(args["msg_id"])
-        elif kind == "partition":
-            self.partition(*[set(g) for g in args["groups"]])
-        elif kind == "heal":
-            self.heal()
-        elif kind == "propose":
-            self.propose(tuple(args["command"]), node=args["node"])
-        elif kind == "run":
-            self.run(args["ticks"], latency=tuple(args["latency"]), drop_rate=args["drop_rate"],
-                     duplicate_rate=args["duplicate_rate"])
-        elif kind == "run_until":
-            options = validate.check_network(args["latency"], args["drop_rate"], args["duplicate_rate"])
-            max_ticks = validate.check_count("max_ticks", args["max_ticks"])
-            ticks = validate.check_count("ticks", args["ticks"])
-            if ticks > max_ticks or not isinstance(args["reached"], bool):
-                raise InvalidArgument(f"a recorded run_until ran {validate.show(ticks)} ticks of at "
-                                      f"most {validate.show(max_ticks)} and reached "
-                                      f"{validate.show(args['reached'])}: not a run it could have made")
-            args = {"max_ticks": max_ticks, **options, "ticks": ticks, "reached": args["reached"]}
-            self._record("run_until", args, lambda: rerun_until(self, args, options))
-        else:
-            raise InvalidArgument(f"unknown event kind {kind!r}")
+        replay_event(self, kind, args)
 
     _apply = apply_event  # the first round's private name, still used by older tests
 

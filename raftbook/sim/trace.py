@@ -18,7 +18,8 @@ from ..errors import InvalidArgument, RaftbookError, TraceError
 FORMAT = "raftbook-trace"
 VERSION = 1
 _KINDS = {"tick", "timeout", "deliver", "drop", "duplicate", "crash", "restart", "partition",
-          "heal", "propose", "run", "run_until", "compact"}
+          "heal", "propose", "run", "run_until", "compact",
+          "add_server", "remove_server", "change_members", "transfer_leadership"}
 
 # A trace may come from anyone: these limits are checked before any work, so an
 # oversized or malformed one is refused at once. Raise them here if you need more.
@@ -50,6 +51,7 @@ def cluster_to_trace(cluster) -> dict:
         "config": cluster.config.to_dict(),
         "handlers": _handler_names(cluster),
         "initial": None if cluster.initial is None else {str(k): v for k, v in cluster.initial.items()},
+        **({} if cluster.initial_members is None else {"members": sorted(cluster.initial_members)}),
         "events": [{"kind": e.kind, "args": e.args} for e in cluster.history],
         "final": {"time": cluster.now, "fingerprint": fingerprint(cluster)},
     }
@@ -203,6 +205,8 @@ def trace_to_cluster(data, cls, handlers=None, require_final=False):
     try:
         kwargs = dict(n=data.get("n"), seed=data.get("seed"),
                       config=Config.from_dict(data.get("config", {})), handlers=handlers)
+        if data.get("members") is not None:  # a cluster started with some servers outside
+            kwargs["members"] = data["members"]
         initial = data.get("initial")
         if initial:
             c = cls.from_state({int(k): v for k, v in initial.items()}, **kwargs)

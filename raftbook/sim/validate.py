@@ -9,7 +9,7 @@ import math
 import operator
 
 from ..core.config import Config
-from ..core.kv import validate_command
+from ..core.membership import validate_entry_command
 from ..core.messages import Entry, command_to_json
 from ..core.node import _is_int
 from ..core.rules import resolve_handlers
@@ -275,7 +275,7 @@ def _clean_log(i, log) -> list:
             term, cmd = item, None
         elif isinstance(item, (tuple, list)) and len(item) == 2:
             term, cmd = item
-            cmd = None if cmd is None else validate_command(cmd)
+            cmd = None if cmd is None else validate_entry_command(cmd)
         else:
             raise InvalidArgument(f"S{i} log entry {k} must be a term, a (term, command) pair or an "
                                   f"Entry; got {item!r}")
