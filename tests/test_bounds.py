@@ -283,3 +283,22 @@ def test_numpy_integers_from_raftbooks_own_frames_are_accepted(elected):
     c.run(np.int64(5), latency=(np.int64(1), np.int16(3)))
     assert c.history[-1].args["ticks"] == 5 and type(c.history[-1].args["ticks"]) is int
     c.goto(np.int64(len(c.history) - 1))
+
+
+def test_a_value_edited_in_place_or_a_kv_swapped_for_a_plain_dict_is_noticed(elected):
+    c = elected
+    c.propose(("set", "k", 1))
+    c.run(20)
+    n = c.nodes[c.leader]
+    assert not c.tampered()
+    n.kv["k"] = 2  # same keys, same size: only the value changed
+    assert c.tampered()
+    c.undo()
+    c.tick()
+    assert not c.tampered()
+    c.nodes[c.leader].kv = dict(c.nodes[c.leader].kv)  # a plain dict with the same content
+    assert c.tampered()  # a different object: the stamp cannot vouch for it
+    c.tick()  # an event stamps the plain dict (hashed, since it counts no changes)
+    assert not c.tampered()
+    c.nodes[c.leader].kv["k"] = 3
+    assert c.tampered()

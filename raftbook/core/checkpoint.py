@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 
 from . import elections, membership
+from .kv import StateMachine
 from .log import RaftLog
 from .quorum import majority
 
@@ -41,7 +42,7 @@ class Checkpointing:
         if type(results) is tuple:
             shared, count = results
             results = dict(itertools.islice(shared.items(), count))
-        self.kv, self.results = dict(kv), dict(results)
+        self.kv, self.results = StateMachine(kv), dict(results)
         self.next_index, self.match_index = dict(next_index), dict(match_index)
         self.votes = set(votes)
         self.rng.setstate(rng)

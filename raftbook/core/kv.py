@@ -55,3 +55,54 @@ def apply_command(kv: dict, command):
     if op == "config":  # a configuration entry changes no key (core/membership.py)
         return None
     raise InvalidCommand(f"cannot apply {command!r}")
+
+
+class StateMachine(dict):
+    """The key-value state a server applies commands to: a dict that counts its changes.
+
+    ``version`` goes up on every change, so the simulator can notice in O(1) that a
+    server's state was edited between two events (``Cluster.tampered``) without hashing
+    the whole state after every event. Anything that reads a dict reads it as one.
+    """
+
+    __slots__ = ("version",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.version = 0
+
+    def __setitem__(self, key, value):
+        self.version += 1
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key):
+        self.version += 1
+        dict.__delitem__(self, key)
+
+    def __ior__(self, other):
+        self.version += 1
+        return dict.__ior__(self, other)
+
+    def pop(self, *args):
+        self.version += 1
+        return dict.pop(self, *args)
+
+    def popitem(self):
+        self.version += 1
+        return dict.popitem(self)
+
+    def clear(self):
+        self.version += 1
+        dict.clear(self)
+
+    def update(self, *args, **kwargs):
+        self.version += 1
+        dict.update(self, *args, **kwargs)
+
+    def setdefault(self, key, default=None):
+        self.version += 1
+        return dict.setdefault(self, key, default)
+
+    def __reduce__(self):  # pickles (campaign workers) as a StateMachine with its items
+        return (StateMachine, (dict(self),))
+

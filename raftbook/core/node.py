@@ -16,7 +16,7 @@ from . import elections, membership, rules
 from .fastpath import draw_timeout, step_reference
 from .config import Config
 from ..errors import HandlerError, InvalidArgument, InvalidState, NotLeader
-from .kv import validate_command
+from .kv import StateMachine, validate_command
 from .log import RaftLog
 from .messages import (AppendEntries, AppendEntriesReply, Entry, InstallSnapshot,
                        InstallSnapshotReply, RequestVote, RequestVoteReply, is_message)
@@ -182,7 +182,7 @@ class RaftNode(Storage, Checkpointing):
         self.role = Role.FOLLOWER
         self.commit_index = 0
         self.last_applied = 0
-        self.kv: dict = {}
+        self.kv: dict = StateMachine()
         self.results: dict = {}  # index -> result of applying that entry
         self.next_index: dict = {}
         self.match_index: dict = {}

@@ -23,7 +23,7 @@ must apply first) and ``log_is_up_to_date`` (the election restriction).
 from __future__ import annotations
 
 from ..errors import InvalidArgument
-from .kv import apply_command
+from .kv import StateMachine, apply_command
 from .messages import AppendEntriesReply, InstallSnapshotReply, RequestVoteReply
 from .quorum import majority_index, replicas
 from .roles import Role
@@ -258,7 +258,7 @@ def handle_install_snapshot(node, msg) -> list:
     node.results = {i: r for i, r in node.results.items() if i > index}
     if node.last_applied < index:
         # Rule 8: reset the state machine using the snapshot's contents.
-        node.kv = {k: v for k, v in data["kv"]}
+        node.kv = StateMachine((k, v) for k, v in data["kv"])
         node.results.update({i: r for i, r in data.get("results", ())})
         node.last_applied = index
     node.commit_index = max(node.commit_index, index)

@@ -9,6 +9,7 @@ a leader sends (Figure 13), restoring the state machine on restart, and saving
 from __future__ import annotations
 
 from ..errors import InvalidState
+from .kv import StateMachine
 from .log import RaftLog
 from .messages import InstallSnapshot, snapshot_data_copy
 
@@ -61,7 +62,7 @@ class Storage:
     def _restore_state_machine(self) -> None:
         """Reset the state machine to the snapshot's contents (commit and apply start there)."""
         data = self.snapshot_data or {}
-        self.kv = {k: v for k, v in data.get("kv", ())}
+        self.kv = StateMachine((k, v) for k, v in data.get("kv", ()))
         self.results = {i: r for i, r in data.get("results", ())}
         self.commit_index = self.last_applied = self.log.snapshot_index
 

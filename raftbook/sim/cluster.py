@@ -63,6 +63,7 @@ class Cluster(ManualEvents, MembershipEvents):
             self.nodes[i] = node
         self._net = Network(random.Random(master.getrandbits(64)))
         self.now = 0
+        self._kv_hashes: dict = {}  # see history.state_stamp
         self._rec = Recorder(self.record_reasons)
         self.history: list[Event] = self._rec.events  # the same list, grown by the recorder
         self.proposals: list[Proposal] = []
@@ -179,7 +180,8 @@ class Cluster(ManualEvents, MembershipEvents):
         return explain(self, node=node, kind=kind, start=start, end=end)
 
     def _stamp(self) -> tuple:
-        return state_stamp(self.nodes)
+        """The stamp recorded after an event (it reuses unchanged key-value hashes)."""
+        return state_stamp(self.nodes, self._kv_hashes)
 
     def tampered(self) -> bool:
         """Was a server's state changed since the last event by something other than an event?
@@ -187,7 +189,7 @@ class Cluster(ManualEvents, MembershipEvents):
         (``c.nodes[2].role = rb.Role.LEADER``, say.) :func:`raftbook.check_safety` then
         checks the whole state, since the safety monitor never saw the change.
         """
-        return self._rec.stamp != self._stamp()
+        return self._rec.stamp != state_stamp(self.nodes)
 
     def can_reach(self, src: int, dst: int) -> bool:
         """Would a message from src to dst be delivered now (no partition, dst running)?"""
