@@ -74,7 +74,8 @@ def test_click_servers_and_arrows_keys_and_partition(page, jupyter_lab, lab_root
     nb, w = open_widget(page, jupyter_lab, lab_root, "picture_clicks", SIMPLE)
     twin = rb.Cluster(5, seed=7)
     w.wait_for_cluster(twin, "opening")
-    assert w.root.locator(".rb-pic").count() == 1, "the picture is not the browser-drawn one"
+    assert w.root.locator(".rb-pic:not(.rb-part)").count() == 1, "the picture is not the browser-drawn one"
+    assert w.root.locator(".rb-part").count() == 4, "the status, history, message list and details"
 
     click_server(w, 3, "Timeout")
     twin.timeout(3)

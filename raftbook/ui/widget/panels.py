@@ -81,6 +81,23 @@ def details_html(c, selected_node, selected_msg) -> str:
     return "".join(parts)
 
 
+def details_ui(c, selected_node, selected_msg) -> dict:
+    """The details table as flat keys for the page (see ``ClusterWidget.ui_info``)."""
+    out: dict = {}
+    tables = []
+    if selected_node is not None:
+        tables.append(("dn", f"Server S{selected_node}: Figure 2 state", _server_rows(c, selected_node)))
+    if selected_msg is not None:
+        env = c.flight[selected_msg]
+        tables.append(("dm", f"Message #{env.id}", _message_rows(c, env)))
+    for key, title, rows in tables:
+        out[key] = title
+        out[key + "_k"] = [str(k) for k, _v in rows]
+        for k, v in rows:
+            out[f"{key}/{k}"] = str(v)
+    return out
+
+
 def tables_html(c) -> str:
     """The Tables tab: logs, servers, messages, proposals and the event history."""
     import pandas as pd
