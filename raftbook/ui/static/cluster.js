@@ -250,6 +250,7 @@ class PictureView {
   draw(animate, prev = null, diff = null) {
     const state = this.store.state;
     if (!state) return;
+    const t0 = performance.now();
     const L = this.layout(state);
     this.width = L.W;
     this.L = L;
@@ -295,6 +296,7 @@ class PictureView {
     }
     if (this.pending) this.showBar();
     this.startMotion(animate, prev, diff, state, placed);
+    this.root.dataset.drawMs = (performance.now() - t0).toFixed(1);  // for the benchmark
   }
 
   defs() {

@@ -137,6 +137,7 @@ def build(w, net, speed) -> list:
                                           layout=W.Layout(width="auto"),
                                           style={"description_width": "initial"})
     w.spacetime = W.HTML(layout=W.Layout(overflow="auto", max_height="720px"))
+    w.spacetime_list = W.HTML()
 
     controls = W.VBox([
         _row(b["Tick"], b["Tick N"], b["Run N"], w.n_ticks, b["Play"], w.speed, w.latency,
@@ -153,7 +154,7 @@ def build(w, net, speed) -> list:
         w.tables,
         W.VBox([_row(w.explain_node, w.explain_kind, w.explain_newest), w.explain_note,
                 w.explain_list, w.explain_picture]),
-        W.VBox([w.spacetime_events, w.spacetime]),
+        W.VBox([w.spacetime_events, w.spacetime, w.spacetime_list]),
     ])
     for k, title in enumerate(TAB_TITLES):
         w.tabs.set_title(k, title)

@@ -118,3 +118,21 @@ def tables_html(c) -> str:
 def spacetime_html(c, last_events: int) -> str:
     """The space-time diagram of the last ``last_events`` events."""
     return spacetime_svg(c, start=max(0, len(c.history) - last_events))
+
+
+def spacetime_list_html(c, last_events: int) -> str:
+    """Each event of the space-time diagram as its whole sentence.
+
+    The diagram's right-hand column shortens long event texts to fit; this
+    list, shown under it, gives every one in full (the same ``kind: summary``),
+    so nothing a student needs is cut off.
+    """
+    start = max(0, len(c.history) - last_events)
+    items = "".join(f'<li data-event="{seq}"><span style="color:var(--jp-ui-font-color2,#4b5563)">'
+                    f"#{seq} t={ev.time}</span> {escape(f'{ev.kind}: {ev.summary}')}</li>"
+                    for seq, ev in enumerate(c.history[start:], start))
+    if not items:
+        return ""
+    return ('<div style="font-size:12px;margin-top:8px"><b>The events in the diagram</b>'
+            '<ol style="list-style:none;padding-left:0;margin:4px 0;line-height:1.45">'
+            f"{items}</ol></div>")

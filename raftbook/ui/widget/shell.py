@@ -22,7 +22,7 @@ from ..svg import render_html
 from . import controls
 from .actions import Actions
 from .explain_tab import ExplainTab
-from .panels import details_html, details_ui, spacetime_html, tables_html
+from .panels import details_html, details_ui, spacetime_html, spacetime_list_html, tables_html
 from .play import SPEEDS, Player, running_loop
 from .timetravel import TimeTravel
 
@@ -349,6 +349,7 @@ class ClusterWidget(Actions, W.VBox):
         else:
             try:
                 self.spacetime.value = spacetime_html(c, self.spacetime_events.value)
+                self.spacetime_list.value = spacetime_list_html(c, self.spacetime_events.value)
             except RaftbookError as exc:
                 self._error(exc)
 
