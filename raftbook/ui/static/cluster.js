@@ -296,6 +296,8 @@ class PictureView {
     }
     if (this.pending) this.showBar();
     this.startMotion(animate, prev, diff, state, placed);
+    this.draws = (this.draws || 0) + 1;
+    this.root.dataset.draws = String(this.draws);
     this.root.dataset.drawMs = (performance.now() - t0).toFixed(1);  // for the benchmark
   }
 
@@ -572,7 +574,9 @@ class PictureView {
     const ui = this.store.ui || {};
     const now = performance.now();
     const timeRan = prev && state.now !== prev.now;
-    const dur = clamp(ui.frame_ms || 300, 150, 600);
+    const running = timeRan && ui.playing;
+    // While playing, a frame's motion lasts exactly until the next frame is due.
+    const dur = clamp(ui.frame_ms || 300, running ? 60 : 150, 600);
     const ticks = timeRan ? state.now - prev.now : 0;
     const progress = (m, at) => {  // how far along its trip message m is at simulated time `at`
       if (m[7] === null || m[7] <= m[6]) return null;
@@ -580,7 +584,6 @@ class PictureView {
     };
     const timeAt = (tick) => now + dur * clamp((tick - prev.now) / ticks, 0, 1);
     const anims = [];
-    const running = timeRan && ui.playing;
     if (animate && prev && diff) {
       for (const [id, p] of placed) {
         const m = state.msgs[id];
@@ -637,6 +640,7 @@ class PictureView {
       g.setAttribute("class", `rb-pill rb-ghost rb-msg rb-k-${p.lost ? "lost" : KIND_CLASS[p.kind] || "rv"}`);
       g.setAttribute("aria-hidden", "true");
       if (a.latency) g.dataset.latency = String(a.latency);
+      g.dataset.ghost = String(a.id);
       g.innerHTML = `<rect x="${-p.w / 2}" y="${-p.h / 2}" width="${p.w}" height="${p.h}" rx="9"/>` +
         `<text x="0" y="4.5" text-anchor="middle" font-size="12">${esc(p.text)}</text>`;
       this.svg.appendChild(g);

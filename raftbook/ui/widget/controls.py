@@ -121,7 +121,7 @@ def build(w, net, speed) -> list:
     w.details = Shown()
     w.picture = ClusterPicture(w, max_log=w.max_log, layout=W.Layout(width="100%"))
     w.parts = {name: ClusterPart(w.picture, name, layout=W.Layout(**lay)) for name, lay in (
-        ("status", {"width": "100%"}), ("messages", {"flex": "0 1 600px", "min_width": "320px"}),
+        ("status", {"width": "100%"}), ("messages", {"flex": "0 1 520px", "min_width": "300px"}),
         ("history", {"flex": "1 1 480px", "min_width": "320px"}), ("details", {"width": "100%"}))}
     w.tables = W.HTML(layout=W.Layout(overflow="auto", max_height="640px"))
     w.explain_node = W.Dropdown(description="server", layout=W.Layout(width="150px"),
@@ -134,7 +134,7 @@ def build(w, net, speed) -> list:
     w.explain_note = W.HTML()
     w.explain_picture = W.HTML(layout=W.Layout(overflow="auto"))
     w.spacetime_events = W.BoundedIntText(value=40, min=1, max=100_000, description="last events",
-                                          layout=W.Layout(width="auto"),
+                                          layout=W.Layout(width="210px"),
                                           style={"description_width": "initial"})
     w.spacetime = W.HTML(layout=W.Layout(overflow="auto", max_height="720px"))
     w.spacetime_list = W.HTML()
