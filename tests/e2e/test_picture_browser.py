@@ -233,6 +233,12 @@ def test_busy_cluster_reads_on_a_laptop_light_and_dark(page, jupyter_lab, lab_ro
     assert sum(rgb) > 3 * 150, f"text in the dark theme is {ink}"
     w.root.locator(".rb-root").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "picture-busy-dark-1280x720.png"))
+    # The parts drawn around the picture follow the theme too: light text on a dark status line.
+    status = w.root.locator(".rb-status")
+    status.scroll_into_view_if_needed()
+    ink = status.evaluate("(e) => getComputedStyle(e).color")
+    assert sum(int(x) for x in re.findall(r"\d+", ink)[:3]) > 3 * 150, f"status text in dark: {ink}"
+    page.screenshot(path=str(artifacts_dir / "widget-controls-dark-1280x720.png"))
     nb.menu("Settings", "Theme", "JupyterLab Light")
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
 

@@ -68,6 +68,7 @@ class ClusterWidget(Actions, W.VBox):
         self.children = controls.build(self, net, speed)
         self._explain.fill_filters()
         controls.wire(self, self._explain)
+        self._say("each button makes one call on the cluster; that call and what it did show here")
         self.refresh()
 
     # ------------------------------------------------------------------ state
