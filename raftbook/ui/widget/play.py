@@ -66,8 +66,9 @@ class Player:
             w._error("safety is already violated; Undo or move back in the history before playing")
             return False
         self.loop = loop
-        w.buttons["Play"].description = "Pause"
-        w.buttons["Play"].button_style = "warning"
+        with w.buttons["Play"].hold_sync():  # one message for both
+            w.buttons["Play"].description = "Pause"
+            w.buttons["Play"].button_style = "warning"
         self.timer = loop.call_soon(self._frame)
         w._say("playing: press Pause to stop")
         w.refresh()
@@ -79,8 +80,11 @@ class Player:
             self.timer.cancel()
         self.timer = None
         self.in_frame = False
-        self.widget.buttons["Play"].description = "Play"
-        self.widget.buttons["Play"].button_style = "success"
+        button = self.widget.buttons["Play"]
+        if button.description != "Play":  # one message for both, and none when already so
+            with button.hold_sync():
+                button.description = "Play"
+                button.button_style = "success"
         if was:  # the message list (not rebuilt while playing) and the picture catch up
             self.widget.refresh()
 
