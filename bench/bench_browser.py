@@ -1,28 +1,34 @@
-"""The widget in a real browser: bytes per click and click-to-picture time, old picture vs new.
+"""The widget in a real browser: bytes per click and click-to-picture time, old pictures vs new.
 
 Starts a throwaway JupyterLab (the browser tests' helpers: loopback only, its
-own config) and Debian's Chromium through Playwright, opens a notebook with two
+own config) and Debian's Chromium through Playwright, opens a notebook of
 widgets on identical clusters, and clicks them as a student would:
 
-- server SVG: the previous picture, the whole SVG rebuilt in the kernel and sent
-  over the websocket after every click (``render_svg`` into an HTML widget);
-- browser picture: ``rb.show(c)`` now: compact state once, then a diff per event,
-  drawn by the ES module in the page.
+- browser picture: ``rb.show(c)`` of this tree;
+- with ``--before REV``, the same notebook again with the package as it was at
+  git revision REV (extracted to a temporary directory and put first on the
+  kernel's path), and there also the server SVG widget: the picture before it
+  moved into the browser, the whole SVG rebuilt in the kernel and sent over the
+  websocket after every click (``render_svg`` into an HTML widget). All in one
+  run, so the numbers compare.
 
 For each it prints the median bytes the page receives per Tick click (every
 websocket frame, all widgets of the click included), the median milliseconds
-from the click to the new picture in the page, and the bytes per second while
+from the click to the new picture in the page, the median time the page spent
+drawing the picture (the browser picture only), and the bytes per second while
 Play runs at 10 ticks/s. Targets (issue 17): <= 4 KB per click with up to 20
 messages in flight, <= 20 KB/s while playing, <= 40 ms per click for 5 servers,
 <= 80 ms for 7 servers with 60 messages in flight.
 
-    python bench/bench_browser.py            # 15 clicks per case
-    python bench/bench_browser.py --quick    # 6 clicks per case
+    python bench/bench_browser.py                        # 15 clicks per case
+    python bench/bench_browser.py --quick                # 6 clicks per case
+    python bench/bench_browser.py --quick --before REV   # also the package at REV
 """
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -54,8 +60,21 @@ def cluster_with(n, messages):
         c.drop(env.id)
     return c
 
+def echo():
+    '''The floor: a Tick button whose click only bumps a number in a tiny SVG (no cluster).'''
+    t = [0]
+    svg = '<svg data-raftbook="cluster" data-time="{}" width="12" height="12"><rect width="12" height="12"/></svg>'
+    out = W.HTML(svg.format(0))
+    b = W.Button(description="Tick")
+    def click(_):
+        t[0] += 1
+        out.value = svg.format(t[0])
+    b.on_click(click)
+    return W.VBox([b, out])
+
 class ServerSVG(rb.ClusterWidget):
-    '''The widget as it was: the whole SVG from the kernel after every click.'''
+    '''The widget as it was: the whole SVG from the kernel after every click (built on the
+    package of --before, whose status line, history and message list were widgets of their own).'''
     def __init__(self, c):
         self.old = W.HTML()
         super().__init__(c)
@@ -82,7 +101,11 @@ async ([out, kind]) => {
   return await new Promise((resolve) => {
     const check = () => {
       const s = pic();
-      if (s && Number(s.dataset.time) === before + 1) { obs.disconnect(); resolve(performance.now() - t0); }
+      if (s && Number(s.dataset.time) === before + 1) {
+        obs.disconnect();
+        const root = out.querySelector('.rb-root');
+        resolve([performance.now() - t0, root && root.dataset.drawMs ? Number(root.dataset.drawMs) : null]);
+      }
     };
     const obs = new MutationObserver(check);
     obs.observe(out, {subtree: true, childList: true, attributes: true, attributeFilter: ['data-time']});
@@ -92,9 +115,71 @@ async ([out, kind]) => {
 """
 
 
+def extract(rev: str, into: Path) -> Path:
+    """The package as it was at git revision ``rev``, extracted under ``into``."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "raftbook"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def measure(page, server, name: str, clicks: int, received: list, with_svg: bool) -> tuple:
+    """Open notebook ``name``, click each widget; (rows, play rows)."""
+    nb = Notebook(page, server, name).open()
+    nb.run_all()
+    outputs = nb.panel.locator(".jp-OutputArea-output").filter(
+        has=page.get_by_role("button", name="Tick", exact=True))
+    per_case = 2 if with_svg else 1
+    outputs.nth(per_case * (len(CASES) + 1) - 1).locator(
+        'svg[data-raftbook="cluster"] [data-node]').first.wait_for()
+    kinds = ("server SVG", "browser picture") if with_svg else ("browser picture",)
+    rows, play = [], []
+    for k, (n, m) in enumerate(CASES):
+        for j, kind in enumerate(kinds):
+            out = outputs.nth(per_case * k + j)
+            out.scroll_into_view_if_needed()
+            handle = out.element_handle()
+            page.evaluate(_CLICK_JS, [handle, "Tick"])  # warm up
+            nb.wait_idle()
+            sizes, times, draws = [], [], []
+            for _ in range(clicks):
+                before = received[0]
+                ms, draw = page.evaluate(_CLICK_JS, [handle, "Tick"])
+                nb.wait_idle()
+                sizes.append(received[0] - before)
+                times.append(ms)
+                if draw is not None:
+                    draws.append(draw)
+            rows.append((n, m, kind, statistics.median(sizes), statistics.median(times),
+                         statistics.median(draws) if draws else None))
+    if not with_svg:  # the floor: a click that changes one number in a tiny SVG widget
+        out = outputs.nth(len(CASES) + 1)
+        out.scroll_into_view_if_needed()
+        handle = out.element_handle()
+        times = []
+        for _ in range(clicks + 1):
+            times.append(page.evaluate(_CLICK_JS, [handle, "Tick"])[0])
+            nb.wait_idle()
+        rows.append((0, 0, "round trip only", None, statistics.median(times[1:]), None))
+    for j, kind in enumerate(kinds):
+        out = outputs.nth(per_case * len(CASES) + j)
+        out.scroll_into_view_if_needed()
+        out.get_by_role("button", name="Play", exact=True).click()
+        page.wait_for_timeout(1000)  # let it reach its pace
+        before = received[0]
+        page.wait_for_timeout(3000)  # the measurement window
+        play.append((kind, (received[0] - before) / 3))
+        out.get_by_role("button", name="Pause", exact=True).click()
+        nb.wait_idle()
+    return rows, play
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer clicks")
+    ap.add_argument("--before", metavar="REV", help="also measure the package at this git revision "
+                    "(and the server SVG widget there)")
     args = ap.parse_args(argv)
     clicks = 6 if args.quick else 15
     chromium = find_chromium()
@@ -102,18 +187,29 @@ def main(argv=None):
         sys.exit("no Chromium found (install Debian's chromium or set RAFTBOOK_CHROMIUM)")
     from playwright.sync_api import sync_playwright
 
-    cells = [SETUP]
-    for n, m in CASES:
-        cells.append(f"ServerSVG(cluster_with({n}, {m}))")
-        cells.append(f"rb.show(cluster_with({n}, {m}))")
-    cells.append("ServerSVG(cluster_with(5, 0))")
-    cells.append("rb.show(cluster_with(5, 0))")
+    def cells(with_svg, path=None):
+        out = []
+        if path is not None:
+            out.append(f"import sys\nsys.path.insert(0, {str(path)!r})")
+        out.append(SETUP)
+        for n, m in CASES + [(5, 0)]:
+            if with_svg:
+                out.append(f"ServerSVG(cluster_with({n}, {m}))")
+            out.append(f"rb.show(cluster_with({n}, {m}))")
+        if not with_svg:
+            out.append("echo()")
+        return out
+
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        write_notebook(tmp / "root" / "bench.ipynb", cells)
+        write_notebook(tmp / "root" / "now.ipynb", cells(False))
+        if args.before:
+            old = extract(args.before, tmp / "before")
+            write_notebook(tmp / "root" / "before.ipynb", cells(True, old))
         server = JupyterLabServer(tmp / "root", tmp / "home", log_path=tmp / "server.log")
         server.start()
         received = [0]
+        results = []
         try:
             with sync_playwright() as pw:
                 browser = launch_chromium(pw, chromium, tmp / "chromium")
@@ -122,46 +218,29 @@ def main(argv=None):
                 page.on("websocket", lambda ws: ws.on(
                     "framereceived", lambda f: received.__setitem__(
                         0, received[0] + len(f if isinstance(f, (bytes, str)) else f.get("payload", "")))))
-                nb = Notebook(page, server, "bench.ipynb").open()
-                nb.run_all()
-                outputs = nb.panel.locator(".jp-OutputArea-output").filter(
-                    has=page.get_by_role("button", name="Tick", exact=True))
-                outputs.nth(2 * len(CASES) + 1).locator('svg[data-raftbook="cluster"] [data-node]').first.wait_for()
-                rows = []
-                for k, (n, m) in enumerate(CASES):
-                    for j, name in enumerate(("server SVG", "browser picture")):
-                        out = outputs.nth(2 * k + j)
-                        out.scroll_into_view_if_needed()
-                        handle = out.element_handle()
-                        page.evaluate(_CLICK_JS, [handle, "Tick"])  # warm up
-                        sizes, times = [], []
-                        for _ in range(clicks):
-                            before = received[0]
-                            times.append(page.evaluate(_CLICK_JS, [handle, "Tick"]))
-                            nb.wait_idle()
-                            sizes.append(received[0] - before)
-                        rows.append((n, m, name, statistics.median(sizes), statistics.median(times)))
-                play = []
-                for j, name in enumerate(("server SVG", "browser picture")):
-                    out = outputs.nth(2 * len(CASES) + j)
-                    out.scroll_into_view_if_needed()
-                    out.get_by_role("button", name="Play", exact=True).click()
-                    page.wait_for_timeout(1000)  # let it reach its pace
-                    before = received[0]
-                    page.wait_for_timeout(3000)  # the measurement window
-                    play.append((name, (received[0] - before) / 3))
-                    out.get_by_role("button", name="Pause", exact=True).click()
-                    nb.wait_idle()
+                if args.before:
+                    rows, play = measure(page, server, "before.ipynb", clicks, received, True)
+                    results.append((f"{args.before}", rows, play))
+                rows, play = measure(page, server, "now.ipynb", clicks, received, False)
+                results.append(("this tree", rows, play))
                 browser.close()
         finally:
             server.stop()
-    print(f"{'servers':>7} {'in flight':>9}  {'picture':<16} {'KB per click':>12} {'click-to-picture ms':>20}")
-    for n, m, name, size, ms in rows:
-        print(f"{n:>7} {m:>9}  {name:<16} {size / 1024:>12.1f} {ms:>20.1f}")
+    print(f"{'servers':>7} {'in flight':>9}  {'picture':<30} {'KB per click':>12} "
+          f"{'click-to-picture ms':>20} {'draw ms':>8}")
+    for n, m in CASES + [(0, 0)]:
+        for where, rows, _ in results:
+            for rn, rm, kind, size, ms, draw in rows:
+                if (rn, rm) == (n, m):
+                    d = "" if draw is None else f"{draw:.1f}"
+                    kb = "" if size is None else f"{size / 1024:.1f}"
+                    print(f"{n or '-':>7} {m if n else '-':>9}  {kind + ' (' + where + ')':<30} "
+                          f"{kb:>12} {ms:>20.1f} {d:>8}")
     print()
-    for name, rate in play:
-        print(f"Play at 10 ticks/s, 5 servers, {name}: {rate / 1024:.1f} KB/s")
-    return rows, play
+    for where, _, play in results:
+        for kind, rate in play:
+            print(f"Play at 10 ticks/s, 5 servers, {kind} ({where}): {rate / 1024:.1f} KB/s")
+    return results
 
 
 if __name__ == "__main__":

@@ -699,3 +699,141 @@ def test_the_es_module_ships_inside_the_package():
     assert "export default" in js and "requestAnimationFrame" in js
     assert (STATIC / "cluster.css").is_file()
     assert ClusterPicture._esm  # anywidget read the file
+
+
+# -- issue 17: one message per event, Reset, the Explain order, nothing cut off ---------
+def _count_comm_messages(monkeypatch):
+    import ipywidgets as W
+    sent = []
+    orig = W.Widget._send
+
+    def spy(self, msg, buffers=None):
+        sent.append((type(self).__name__, msg.get("method"), sorted(msg.get("state", {}))))
+        return orig(self, msg, buffers)
+    monkeypatch.setattr(W.Widget, "_send", spy)
+    return sent
+
+
+def test_each_event_is_one_comm_message_carrying_status_history_and_details(pair, monkeypatch):
+    w, c, twin = pair
+    sent = _count_comm_messages(monkeypatch)
+    pic = w.picture
+    got = []
+    real = pic.send
+    pic.send = lambda content, buffers=None: (got.append(content), real(content, buffers))
+    for label in ("Tick", "Tick", "Timeout", "Deliver all", "Undo"):
+        sent.clear()
+        got.clear()
+        w.buttons[label].click()
+        assert [s[0] for s in sent] == ["ClusterPicture"], (label, sent)
+        assert len(got) == 1 and got[0]["kind"] == "patch"
+    ui = got[0]["ui"]
+    assert "c.undo()" in ui["status"] and "error" not in ui  # unchanged values are not sent
+    assert ui["hist"] == [len(c.history), len(c.history)]
+    # The Python names still answer as before.
+    assert "c.undo()" in w.status.value and w.history_slider.value == len(c.history)
+    assert [v for _, v in w.message_select.options][1:] == [e.id for e in c.in_flight]
+    # A refusal is one message too, with the reason, and changes nothing.
+    sent.clear()
+    got.clear()
+    w.selected_msg = None
+    w.buttons["Deliver"].click()
+    assert [s[0] for s in sent] == ["ClusterPicture"] and got[-1]["ui"]["error"] is True
+    assert "no message selected" in got[-1]["ui"]["status"]
+    # Nothing changed: nothing is sent; the unchanged status is not sent again.
+    sent.clear()
+    w.refresh()
+    assert sent == []
+
+
+def test_details_travel_as_changed_rows_only(pair):
+    w, c, twin = pair
+    pic = w.picture
+    got = []
+    pic.send = lambda content, buffers=None: got.append(content)
+    w.select(node=c.leader)
+    ui = got[-1]["ui"]
+    assert ui["dn"] == f"Server S{c.leader}: Figure 2 state" and ui["dn/role"] == "leader"
+    f = follower_of(c)
+    w.select(node=f)
+    assert got[-1]["ui"]["dn/role"] == "follower"
+    got.clear()
+    w.buttons["Tick"].click()
+    rows = {k for k in got[-1].get("ui", {}) if k.startswith("dn/")}
+    assert rows and "dn/role" not in rows and "dn/current_term" not in rows  # only what changed
+
+
+def test_play_sends_one_message_per_frame(monkeypatch):
+    import raftbook.ui.widget.play as play
+    c = rb.Cluster(5, seed=3)
+    w = ClusterWidget(c)
+    sent = _count_comm_messages(monkeypatch)
+
+    class Loop:
+        def __init__(self):
+            self.pending = []
+
+        def call_soon(self, fn):
+            return self.call_later(0, fn)
+
+        def call_later(self, _delay, fn):
+            h = asyncio.TimerHandle(0, fn, (), asyncio.new_event_loop())
+            self.pending.append(h)
+            return h
+
+    loop = Loop()
+    w._get_loop = lambda: loop
+    w.play()
+    for _ in range(20):
+        h = loop.pending.pop(0)
+        sent.clear()
+        h._run()
+        assert [s[0] for s in sent] == ["ClusterPicture"], sent
+    w.pause()
+    assert play.MAX_FPS == 10
+
+
+def test_reset_with_the_same_seed_keeps_the_students_cluster(pair):
+    w, c, twin = pair
+    assert w.seed.value == c.seed and w.size.value == c.n
+    w.buttons["Tick"].click()
+    w.buttons["Reset"].click()
+    assert w.cluster is c and c.history == []
+    assert c.fingerprint() == rb.Cluster(c.n, seed=c.seed).fingerprint()
+    assert "same cluster" in w.status.value and "still drives it" in w.status.value
+    w.buttons["Tick"].click()
+    assert calls(c) == [("tick", {})]
+
+
+def test_reset_that_needs_a_new_cluster_says_so(pair):
+    w, c, twin = pair
+    w.seed.value = c.seed + 1
+    w.buttons["Reset"].click()
+    assert w.cluster is not c
+    assert "NEW cluster" in w.status.value and "c = widget.cluster" in w.status.value
+    assert "still holds the old one" in w.status.value
+
+
+def test_explain_list_newest_first(pair):
+    w, c, twin = pair
+    w.tabs.selected_index = 2
+    oldest_first = [label for label, _ in w.explain_list.options]
+    w.explain_newest.value = True
+    newest_first = [label for label, _ in w.explain_list.options]
+    assert newest_first == oldest_first[::-1] and len(newest_first) > 3
+    # Picking the top line goes to the latest reason's event.
+    last_seq = int(newest_first[0].split()[0][1:])
+    w.explain_list.value = 0
+    assert len(c.history) == last_seq + 1 or not w.viewing_past
+
+
+def test_spacetime_tab_shows_every_event_sentence_whole(pair):
+    w, c, twin = pair
+    w.tabs.selected_index = 3
+    html = w.spacetime_list.value
+    shown = c.history[-w.spacetime_events.value:]
+    assert shown and "…" not in html
+    for ev in shown:
+        from html import escape
+        assert escape(f"{ev.kind}: {ev.summary}") in html
+    assert w.spacetime_events.style.description_width == "initial"

@@ -40,7 +40,7 @@ _READ_JS = """
       term: Number(g.dataset.entryTerm), committed: g.dataset.committed === 'true',
       title: t ? t.textContent : ''};
   }
-  const warn = [...root.querySelectorAll('.widget-html')]
+  const warn = [...root.querySelectorAll('.rb-status, .widget-html')]
       .map(e => e.innerText).find(t => t.includes('\u26a0'));
   return {time: Number(svg.dataset.time), leader: svg.dataset.leader, nodes, msgs, log,
           warning: warn || null};

@@ -44,9 +44,16 @@ def free_loopback_port() -> int:
 
 
 class JupyterLabServer:
-    """Start, probe and stop one JupyterLab process serving ``root``."""
+    """Start, probe and stop one JupyterLab process serving ``root``.
 
-    def __init__(self, root: Path, home: Path, log_path: Path):
+    ``app="notebook"`` starts Jupyter Notebook 7 instead (same server, same
+    isolation); :meth:`lab_url` then opens a notebook at ``/notebooks/...``.
+    """
+
+    def __init__(self, root: Path, home: Path, log_path: Path, app: str = "jupyterlab"):
+        if app not in ("jupyterlab", "notebook"):
+            raise ValueError(f"app is 'jupyterlab' or 'notebook'; got {app!r}")
+        self.app = app
         self.root = Path(root)
         self.home = Path(home)
         self.log_path = Path(log_path)
@@ -61,7 +68,9 @@ class JupyterLabServer:
         return f"http://127.0.0.1:{self.port}"
 
     def lab_url(self, relpath: str) -> str:
-        """The JupyterLab address that opens ``relpath`` (relative to the root)."""
+        """The address that opens ``relpath`` (relative to the root) in this server's app."""
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{relpath}"
         return f"{self.url}/lab/tree/{relpath}"
 
     # ------------------------------------------------------------------ setup
@@ -135,7 +144,7 @@ class JupyterLabServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser"],
+            [sys.executable, "-m", self.app, "--no-browser"],
             cwd=self.root, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
             stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -169,7 +178,8 @@ class JupyterLabServer:
         if self._opener is None:
             jar = http.cookiejar.CookieJar()
             self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-            self._opener.open(f"{self.url}/lab", timeout=30).read()  # sets the _xsrf cookie
+            start = "/lab" if self.app == "jupyterlab" else "/tree"
+            self._opener.open(f"{self.url}{start}", timeout=30).read()  # sets the _xsrf cookie
             self._xsrf = next((c.value for c in jar if c.name == "_xsrf"), "")
         req = urllib.request.Request(f"{self.url}{path}", method=method,
                                      headers={"X-XSRFToken": self._xsrf})

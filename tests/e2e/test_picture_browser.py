@@ -74,7 +74,8 @@ def test_click_servers_and_arrows_keys_and_partition(page, jupyter_lab, lab_root
     nb, w = open_widget(page, jupyter_lab, lab_root, "picture_clicks", SIMPLE)
     twin = rb.Cluster(5, seed=7)
     w.wait_for_cluster(twin, "opening")
-    assert w.root.locator(".rb-pic").count() == 1, "the picture is not the browser-drawn one"
+    assert w.root.locator(".rb-pic:not(.rb-part)").count() == 1, "the picture is not the browser-drawn one"
+    assert w.root.locator(".rb-part").count() == 4, "the status, history, message list and details"
 
     click_server(w, 3, "Timeout")
     twin.timeout(3)
@@ -232,5 +233,113 @@ def test_busy_cluster_reads_on_a_laptop_light_and_dark(page, jupyter_lab, lab_ro
     assert sum(rgb) > 3 * 150, f"text in the dark theme is {ink}"
     w.root.locator(".rb-root").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "picture-busy-dark-1280x720.png"))
+    # The parts drawn around the picture follow the theme too: light text on a dark status line.
+    status = w.root.locator(".rb-status")
+    status.scroll_into_view_if_needed()
+    ink = status.evaluate("(e) => getComputedStyle(e).color")
+    assert sum(int(x) for x in re.findall(r"\d+", ink)[:3]) > 3 * 150, f"status text in dark: {ink}"
+    page.screenshot(path=str(artifacts_dir / "widget-controls-dark-1280x720.png"))
     nb.menu("Settings", "Theme", "JupyterLab Light")
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
+
+
+_PACE_JS = """
+async (root) => {
+  // For ~6 s, on every animation frame, read where each moving label is on its arrow
+  // (data-t) and its latency; the rate is the distance covered per millisecond.
+  const rates = {};
+  let prev = null;
+  const end = performance.now() + 6000;
+  const read = () => {
+    const out = new Map();
+    const svg = root.querySelector('svg[data-raftbook="cluster"]');
+    if (!svg) return out;
+    for (const el of svg.querySelectorAll('[data-label-box], [data-ghost]')) {
+      const lat = el.dataset.latency || el.parentNode.dataset.latency;
+      if (!lat || el.dataset.t === undefined) continue;
+      const key = (el.dataset.labelBox ? 'm' : 'g') + (el.dataset.labelBox || el.dataset.ghost);
+      out.set(key, [Number(lat), Number(el.dataset.t)]);
+    }
+    return out;
+  };
+  while (performance.now() < end) {
+    await new Promise((r) => requestAnimationFrame(r));
+    const now = {at: performance.now(), draws: root.dataset.draws, vals: read()};
+    if (prev && prev.draws === now.draws && now.at > prev.at) {
+      for (const [k, [lat, t]] of now.vals) {
+        const p = prev.vals.get(k);
+        if (p && t > p[1]) (rates[lat] = rates[lat] || []).push((t - p[1]) / (now.at - prev.at));
+      }
+    }
+    prev = now;
+  }
+  const med = (xs) => { xs.sort((a, b) => a - b); return xs[Math.floor(xs.length / 2)]; };
+  return Object.fromEntries(Object.entries(rates).map(([k, xs]) => [k, [med(xs), xs.length]]));
+}
+"""
+
+
+def test_each_message_moves_at_the_pace_its_latency_sets(page, jupyter_lab, lab_root):
+    nb, w = open_widget(page, jupyter_lab, lab_root, "picture_pace", SIMPLE)
+    root = w.root.locator(".rb-root")
+    w.click("Play")  # latency 1..3 ticks, 10 ticks a second
+    rates = root.evaluate(_PACE_JS)
+    w.click("Pause")
+    page.wait_for_function("(el) => el.dataset.animating === 'false'", arg=root.element_handle())
+    assert "1" in rates and "3" in rates, f"no moving messages of latency 1 and 3 seen: {rates}"
+    assert rates["1"][1] >= 3 and rates["3"][1] >= 3, rates
+    # A message with latency 3 covers its arrow in three ticks, one with latency 1 in one.
+    assert rates["1"][0] > 1.8 * rates["3"][0], f"arrow fraction per ms by latency: {rates}"
+
+
+_CUT_LABELS_JS = """
+(root) => [...root.querySelectorAll('.widget-label, .widget-label-basic, label, .rb-hist-label')]
+  .filter((e) => e.checkVisibility() && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+  .map((e) => e.textContent)
+"""
+
+
+_NEWEST_ON_TOP_JS = r"""
+(root) => {
+  const seqs = [...root.querySelectorAll('.widget-select select option')]
+    .map((o) => Number((o.textContent.match(/#(\d+)/) || [0, -1])[1]));
+  return seqs.length > 1 && seqs[0] > seqs[seqs.length - 1];
+}
+"""
+
+
+def test_no_label_is_cut_off_and_controls_stay_put(page, jupyter_lab, lab_root, artifacts_dir):
+    page.set_viewport_size(LAPTOP)
+    nb, w = open_widget(page, jupyter_lab, lab_root, "picture_labels", SIMPLE)
+    twin = rb.Cluster(5, seed=7)
+    assert w.root.evaluate(_CUT_LABELS_JS) == []
+    pic = w.root.locator(".rb-root")
+    top = pic.bounding_box()["y"]
+    # Status lines and history labels of different lengths: nothing below them moves.
+    steps = [("Tick", lambda: twin.tick()), ("Timeout", lambda: twin.timeout(3)),
+             ("Undo", lambda: twin.undo()), ("Tick", lambda: twin.tick()),
+             ("Timeout", lambda: twin.timeout(3)),
+             ("Deliver all", lambda: [twin.deliver(e.id) for e in list(twin.in_flight)])]
+    w.select_server(3)
+    for label, call in steps:
+        w.click(label)
+        call()
+        w.wait_for_cluster(twin, label)
+        assert pic.bounding_box()["y"] == top, f"the picture moved after {label}"
+    status = w.root.locator(".rb-status")
+    assert "c.deliver(i)" in status.inner_text()
+    # The other tabs: every label whole, and every event's sentence under the diagram.
+    for tab in ("Explain", "Space-time"):
+        w.root.get_by_role("tab", name=tab).click()
+        w.root.get_by_text("newest first" if tab == "Explain" else "The events in the diagram").wait_for()
+        assert w.root.evaluate(_CUT_LABELS_JS) == [], tab
+    listing = w.root.locator("li[data-event]")
+    assert listing.count() == len(twin.history)
+    texts = [t.replace("\xa0", " ") for t in listing.all_inner_texts()]
+    for ev, text in zip(twin.history, texts):
+        assert text.endswith(f"{ev.kind}: {ev.summary}"), (text, ev.summary)
+    w.screenshot(artifacts_dir / "widget-spacetime-list.png")
+    w.root.get_by_role("tab", name="Explain").click()
+    w.root.get_by_text("newest first").click()
+    # Newest first: the top line is the latest reason.
+    page.wait_for_function(_NEWEST_ON_TOP_JS, arg=w.root.element_handle())

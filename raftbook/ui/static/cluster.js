@@ -25,19 +25,26 @@ const KIND_CLASS = {
 const KIND_MARK = {"vote granted": " \u2713", "vote denied": " \u2717", "append ok": " \u2713",
                    "append failed": " \u2717"};
 
-// ------------------------------------------------------------------ state kept per model
-// (anywidget hands initialize and render different wrappers of one model, so the key is
-// the picture's own id, a synced trait.)
-const stores = new Map();
+// ------------------------------------------------------------------ state kept per picture
+// (anywidget hands initialize and render different wrappers of one model, and the parts
+// drawn elsewhere in the widget are models of their own, possibly with their own copy of
+// this module; so the stores live on globalThis, keyed by the picture's id, a synced trait.)
+const stores = globalThis.__raftbookStores || (globalThis.__raftbookStores = new Map());
 
 function storeOf(model) {
   const key = model.get("uid");
   let st = stores.get(key);
   if (!st) {
-    st = {state: null, view: null, rev: -1, listeners: new Set(), last: null};
+    st = {state: null, ui: {}, rev: -1, listeners: new Set(), last: null};
     stores.set(key, st);
   }
   return st;
+}
+
+export function applyUi(ui, changed, gone) {
+  const out = Object.assign({}, ui, changed || {});
+  for (const k of gone || []) delete out[k];
+  return out;
 }
 
 export function applyDiff(state, diff) {
@@ -147,9 +154,13 @@ class PictureView {
     this.onClick = (e) => this.click(e);
     this.root.addEventListener("click", this.onClick);
     this.width = 0;
+    this.stale = false;
     this.resize = new ResizeObserver(() => {
       const w = Math.floor(this.el.clientWidth);
-      if (w > 0 && Math.abs(w - this.width) > 4 && this.store.state) this.draw(false);
+      if (w > 0 && (this.stale || Math.abs(w - this.width) > 4) && this.store.state) {
+        this.stale = false;
+        this.draw(false);
+      }
     });
     this.resize.observe(this.el);
     if (store.state) this.update(null);
@@ -175,9 +186,17 @@ class PictureView {
   // -------------------------------------------------------------- new state from the kernel
   update(msg) {
     const st = this.store;
-    const view = st.view || {};
-    this.selNode = view.node ?? null;
-    this.selMsg = view.msg ?? null;
+    const ui = st.ui || {};
+    const selNode = ui.node ?? null, selMsg = ui.msg ?? null;
+    if (msg && msg.kind === "patch" && this.svg && !Object.keys(msg.diff).length &&
+        selNode === this.selNode && selMsg === this.selMsg &&
+        !(msg.ui && ("past" in msg.ui || "playing" in msg.ui))) return;  // only text around it changed
+    this.selNode = selNode;
+    this.selMsg = selMsg;
+    if (!this.el.isConnected || this.el.clientWidth === 0) {  // a hidden tab: drawn when shown
+      this.stale = true;
+      return;
+    }
     const prev = msg && msg.kind === "patch" ? st.last : null;
     this.draw(true, prev, msg && msg.kind === "patch" ? msg.diff : null);
   }
@@ -231,6 +250,7 @@ class PictureView {
   draw(animate, prev = null, diff = null) {
     const state = this.store.state;
     if (!state) return;
+    const t0 = performance.now();
     const L = this.layout(state);
     this.width = L.W;
     this.L = L;
@@ -276,6 +296,9 @@ class PictureView {
     }
     if (this.pending) this.showBar();
     this.startMotion(animate, prev, diff, state, placed);
+    this.draws = (this.draws || 0) + 1;
+    this.root.dataset.draws = String(this.draws);
+    this.root.dataset.drawMs = (performance.now() - t0).toFixed(1);  // for the benchmark
   }
 
   defs() {
@@ -293,7 +316,7 @@ class PictureView {
       (leader === null ? "no leader" : `leader S${leader} (term ${state.servers[leader].term})`) +
       ` \u00b7 ${nm} message${nm === 1 ? "" : "s"} in flight` +
       (state.groups ? ` \u00b7 partitioned into ${state.groups.length} groups` : "") +
-      (this.store.view && this.store.view.past ? " \u00b7 looking at the past" : "");
+      (this.store.ui && this.store.ui.past ? " \u00b7 looking at the past" : "");
     if (!state.safety) {
       out.push(`<g data-safety="ok"><rect class="rb-ok-bg" x="0" y="0" width="${L.W}" height="26" ` +
         `rx="4"/><text class="rb-ok" x="10" y="18" font-size="13">\u2714 Safety holds \u00b7 ` +
@@ -442,6 +465,7 @@ class PictureView {
       out.push(`<g class="rb-msg rb-k-${cls}${sel ? " rb-msg-sel" : ""}" data-msg="${id}" ` +
         `data-type="${p.type}" data-src="${p.src}" data-dst="${p.dst}" data-term="${p.term}" ` +
         `data-kind="${esc(p.kind)}" data-lost="${p.lost || "false"}" data-selected="${sel}" ` +
+        (m[7] !== null && m[7] > m[6] ? `data-latency="${m[7] - m[6]}" ` : "") +
         `tabindex="0" role="button" aria-label="${esc(tip + ". Press Enter to deliver, drop or duplicate it.")}">` +
         `<title>${esc(tip)}</title>` +
         `<path class="rb-hit" d="M${p0[0]} ${p0[1]}Q${c[0]} ${c[1]} ${p2[0]} ${p2[1]}"/>` +
@@ -542,20 +566,37 @@ class PictureView {
 
   // -------------------------------------------------------------- motion
   // Messages travel along their arrows only while time runs (Play, Run N) or when one is
-  // delivered; frames are requested only while something moves.
+  // delivered; frames are requested only while something moves. While time runs, each
+  // message moves at its own pace: its latency (deliver_at - sent_at ticks) is the length
+  // of its whole trip, so a message with latency 3 covers a third of its arrow per tick and
+  // one with latency 1 all of it. The frame's simulated ticks are spread over frame_ms.
   startMotion(animate, prev, diff, state, placed) {
-    const view = this.store.view || {};
+    const ui = this.store.ui || {};
     const now = performance.now();
     const timeRan = prev && state.now !== prev.now;
-    const dur = clamp(view.frame_ms || 300, 150, 600);
+    const running = timeRan && ui.playing;
+    // While playing, a frame's motion lasts exactly until the next frame is due.
+    const dur = clamp(ui.frame_ms || 300, running ? 60 : 150, 600);
+    const ticks = timeRan ? state.now - prev.now : 0;
+    const progress = (m, at) => {  // how far along its trip message m is at simulated time `at`
+      if (m[7] === null || m[7] <= m[6]) return null;
+      return clamp((at - m[6]) / (m[7] - m[6]), 0, 1);
+    };
+    const timeAt = (tick) => now + dur * clamp((tick - prev.now) / ticks, 0, 1);
     const anims = [];
     if (animate && prev && diff) {
       for (const [id, p] of placed) {
+        const m = state.msgs[id];
         const was = this.shownT.get(id);
         const isNew = !(id in prev.msgs);
-        if (isNew && (timeRan || view.playing)) anims.push({id, from: 0.02, to: p.t, dur, start: now});
-        else if (isNew) anims.push({id, from: 0.02, to: p.t, dur: 250, start: now});
-        else if (was !== undefined && Math.abs(was - p.t) > 0.01 && (timeRan || view.playing)) {
+        const to = progress(m, state.now);
+        if (timeRan && to !== null) {  // true pace: from where it was at prev.now to where it is now
+          const from = isNew ? 0.02 : (progress(m, prev.now) ?? was ?? 0.02);
+          const start = isNew ? timeAt(m[6]) : now;
+          anims.push({id, from, to: Math.max(to, from), start, dur: Math.max(16, now + dur - start),
+                      linear: true, stay: running, latency: m[7] - m[6]});
+        } else if (isNew) anims.push({id, from: 0.02, to: p.t, dur: 250, start: now});
+        else if (was !== undefined && Math.abs(was - p.t) > 0.01 && timeRan) {
           anims.push({id, from: was, to: p.t, dur, start: now});
         }
       }
@@ -568,8 +609,14 @@ class PictureView {
         if (!old) continue;
         const arrived = delivered.has(id) || (m[7] !== null && m[7] <= state.now) ||
           this.lastAction === "Deliver" || this.lastAction === "Deliver all" || timeRan;
-        anims.push({id, ghost: old, from: this.shownT.get(id) ?? old.t, to: arrived ? 1 : null,
-                    dur: arrived ? dur : 300, start: now});
+        const from = this.shownT.get(id) ?? old.t;
+        if (arrived && timeRan && m[7] !== null && m[7] > m[6]) {  // at its own pace, then gone
+          const end = timeAt(m[7]);
+          anims.push({id, ghost: old, from, to: 1, start: now, dur: Math.max(16, end - now),
+                      linear: true, latency: m[7] - m[6]});
+        } else {
+          anims.push({id, ghost: old, from, to: arrived ? 1 : null, dur: arrived ? dur : 300, start: now});
+        }
       }
     }
     this.lastAction = null;
@@ -592,6 +639,8 @@ class PictureView {
       const g = document.createElementNS(SVGNS, "g");
       g.setAttribute("class", `rb-pill rb-ghost rb-msg rb-k-${p.lost ? "lost" : KIND_CLASS[p.kind] || "rv"}`);
       g.setAttribute("aria-hidden", "true");
+      if (a.latency) g.dataset.latency = String(a.latency);
+      g.dataset.ghost = String(a.id);
       g.innerHTML = `<rect x="${-p.w / 2}" y="${-p.h / 2}" width="${p.w}" height="${p.h}" rx="9"/>` +
         `<text x="0" y="4.5" text-anchor="middle" font-size="12">${esc(p.text)}</text>`;
       this.svg.appendChild(g);
@@ -604,7 +653,7 @@ class PictureView {
   }
 
   place(a, k) {
-    const e = k * k * (3 - 2 * k);  // smoothstep
+    const e = a.linear ? k : k * k * (3 - 2 * k);  // constant speed while time runs, else smoothstep
     if (a.to === null) {  // dropped: fade out where it was
       const [x, y] = bez(a.cv.p0, a.cv.c, a.cv.p2, a.from);
       a.el.setAttribute("transform", `translate(${x} ${y})`);
@@ -614,8 +663,9 @@ class PictureView {
     const t = a.from + (a.to - a.from) * e;
     const [x, y] = bez(a.cv.p0, a.cv.c, a.cv.p2, t);
     a.el.setAttribute("transform", `translate(${x} ${y})`);
+    a.el.dataset.t = t.toFixed(4);
     if (a.ghost && k > 0.85) a.el.setAttribute("opacity", String((1 - k) / 0.15));
-    this.shownT.set(a.id, t);
+    if (!a.ghost) this.shownT.set(a.id, t);
   }
 
   schedule() {
@@ -635,7 +685,7 @@ class PictureView {
       this.place(a, k);
       if (k < 1) left.push(a);
       else if (a.ghost) a.el.remove();
-      else if (a.rest) {  // exactly at rest where the label placement put it
+      else if (a.rest && !a.stay) {  // at rest where the label placement put it (not while playing)
         a.el.setAttribute("transform", `translate(${a.rest.box.x + a.rest.w / 2} ${a.rest.box.y + a.rest.h / 2})`);
         this.shownT.set(a.id, a.rest.t);
       }
@@ -786,22 +836,128 @@ class PictureView {
   }
 }
 
+// ------------------------------------------------------------------ the parts around the picture
+// The status line, the history slider, the Message list and the details table, drawn from
+// the picture's store: the kernel sends one message per event, and each part redraws only
+// when a value it shows changed.
+const NO_MESSAGE = "(pick a message in flight)";
+
+class PartView {
+  constructor(model, el, store, part) {
+    this.model = model;
+    this.store = store;
+    this.part = part;
+    this.el = el;
+    el.classList.add("rb-pic", "rb-part", `rb-part-${part}`);
+    this.msgSig = null;
+    this.build();
+    this.onMsg = (msg) => this.update(msg);
+    store.listeners.add(this.onMsg);
+    if (store.state) this.update(null);
+  }
+
+  destroy() { this.store.listeners.delete(this.onMsg); }
+
+  send(content) { this.model.send(content); }
+
+  build() {
+    const el = this.el;
+    if (this.part === "status") {
+      el.innerHTML = '<div class="rb-status" role="status" aria-live="polite"></div>';
+      this.box = el.firstChild;
+    } else if (this.part === "history") {
+      el.innerHTML = '<div class="rb-hist-row"><label class="rb-hist-name">History ' +
+        '<input type="range" min="0" max="0" value="0" aria-label="History"></label>' +
+        '<span class="rb-hist-pos"></span></div><div class="rb-hist-label"></div>';
+      this.input = el.querySelector("input");
+      this.pos = el.querySelector(".rb-hist-pos");
+      this.label = el.querySelector(".rb-hist-label");
+      this.input.addEventListener("input", () => {
+        this.pos.textContent = `${this.input.value} / ${this.input.max}`;
+      });
+      this.input.addEventListener("change", () => this.send({kind: "history", to: Number(this.input.value)}));
+    } else if (this.part === "messages") {
+      el.innerHTML = '<label class="rb-msg-name">Message <select aria-label="Message"></select></label>';
+      this.select = el.querySelector("select");
+      this.select.addEventListener("change", () => {
+        const v = Number(this.select.value);
+        this.send({kind: "select", msg: v || null});
+      });
+    } else if (this.part === "details") {
+      el.innerHTML = '<div class="rb-details"></div>';
+      this.box = el.firstChild;
+    }
+  }
+
+  // Did this message change anything this part shows?
+  touches(msg, keys, prefix = null) {
+    if (!msg || msg.kind !== "patch") return true;
+    const changed = Object.keys(msg.ui || {}).concat(msg.ui_del || []);
+    return changed.some((k) => keys.includes(k) || (prefix && k.startsWith(prefix)));
+  }
+
+  update(msg) {
+    const ui = this.store.ui || {};
+    if (this.part === "status") {
+      if (!this.touches(msg, ["status", "error"])) return;
+      this.box.innerHTML = ui.status || "";  // built and escaped by the kernel
+      this.box.dataset.error = String(!!ui.error);
+    } else if (this.part === "history") {
+      if (!this.touches(msg, ["hist", "hist_label", "past"])) return;
+      const [m, total] = ui.hist || [0, 0];
+      if (this.input.max !== String(total)) this.input.max = String(total);
+      if (this.input.value !== String(m)) this.input.value = String(m);
+      this.pos.textContent = `${m} / ${total}`;
+      this.label.innerHTML = ui.hist_label || "";  // built and escaped by the kernel
+    } else if (this.part === "messages") {
+      const state = this.store.state;
+      const msgsChanged = !msg || msg.kind !== "patch" || (msg.diff && msg.diff.msgs);
+      if (msgsChanged && state) {
+        const ids = Object.keys(state.msgs).map(Number).sort((a, b) => a - b);
+        const opts = [[0, NO_MESSAGE]].concat(ids.map((id) => {
+          const m = state.msgs[id];
+          return [id, `#${id} ${m[9]}${m[8] ? "  \u2715 will be lost" : ""}`];
+        }));
+        const sig = opts.map((o) => o[1]).join("\n");
+        if (sig !== this.msgSig) {
+          this.msgSig = sig;
+          this.select.innerHTML = opts.map(([v, t]) => `<option value="${v}">${esc(t)}</option>`).join("");
+        }
+      }
+      const want = String(ui.msg ?? 0);
+      if (this.select.value !== want) this.select.value = want;
+    } else if (this.part === "details") {
+      if (!this.touches(msg, ["dn", "dm", "dn_k", "dm_k"], "d")) return;
+      const parts = [];
+      for (const key of ["dn", "dm"]) {
+        if (!ui[key]) continue;
+        const rows = (ui[key + "_k"] || []).map((k) =>
+          `<tr><td>${esc(k)}</td><td>${esc(ui[`${key}/${k}`] ?? "")}</td></tr>`).join("");
+        parts.push(`<div data-details="${key === "dn" ? "server" : "message"}"><b>${esc(ui[key])}</b>` +
+          `<table>${rows}</table></div>`);
+      }
+      this.box.innerHTML = parts.join("");
+    }
+  }
+}
+
 export default {
   initialize({model}) {
+    if (model.get("part") !== "picture") return undefined;  // a part only reads the picture's store
     const st = storeOf(model);
     const onMsg = (msg) => {
       if (!msg || typeof msg !== "object") return;
       if (msg.kind === "full") {
         st.last = st.state;
         st.state = msg.state;
-        st.view = msg.view;
+        st.ui = msg.ui || {};
         st.rev = msg.rev;
       } else if (msg.kind === "patch") {
         if (!st.state || msg.base !== st.rev) { model.send({kind: "hello"}); return; }
         st.last = st.state;
-        st.state = applyDiff(st.state, msg.diff);
+        if (Object.keys(msg.diff).length) st.state = applyDiff(st.state, msg.diff);
         st.rev = msg.rev;
-        if (msg.view) st.view = Object.assign({}, st.view, msg.view);
+        if (msg.ui || msg.ui_del) st.ui = applyUi(st.ui, msg.ui, msg.ui_del);
       } else return;
       for (const fn of st.listeners) fn(msg);
     };
@@ -811,6 +967,11 @@ export default {
   },
   render({model, el}) {
     const st = storeOf(model);
+    const part = model.get("part");
+    if (part !== "picture") {
+      const view = new PartView(model, el, st, part);
+      return () => view.destroy();
+    }
     if (!st.state) model.send({kind: "hello"});
     const view = new PictureView(model, el, st);
     return () => view.destroy();

@@ -162,10 +162,27 @@ class Actions:
         return self._travel.back_to_latest()
 
     def do_reset(self):
-        """Start over with a new cluster of the chosen size and seed (same config and handlers)."""
+        """Start over (same config and handlers).
+
+        With the cluster's own seed and size this rewinds the very cluster the
+        widget drives to its start (``c.goto(0)``), so a student's variable
+        still names what the widget shows. Another seed or size needs a new
+        cluster: the status line says so, and that it is ``widget.cluster``.
+        """
         self.pause()
         old = self.cluster
         n, seed = self.size.value, self.seed.value
+        if n == old.n and seed == old.seed:
+            try:  # (also from the past: the kept latest state is forgotten below)
+                old.goto(0)
+            except RaftbookError as exc:
+                self._error(exc)
+                return None
+            self._after_reset()
+            self._say(f"<b>c.goto(0)</b>  Reset: back to the start of the same cluster (seed {seed}, "
+                      f"{n} servers); the variable you passed to the widget still drives it")
+            self.refresh()
+            return old
         kw = dict(seed=seed, config=old.config, handlers=old.handlers or None,
                   record_reasons=old.record_reasons, monitor=old.monitor is not None)
         try:
@@ -179,6 +196,20 @@ class Actions:
             self._error(exc)
             return None
         self.cluster = new
+        self._after_reset()
+        made = f"rb.Cluster.from_state(..., seed={seed})" if new.initial else f"rb.Cluster({n}, seed={seed})"
+        start = "the same starting logs" if new.initial else "empty logs"
+        why = "another seed" if n == old.n else ("another size" if seed == old.seed else
+                                                  "another seed and size")
+        self._say(f"<b>w.cluster = {made}</b>  Reset with {why} made a NEW cluster with {start}. "
+                  "The widget now drives it; your own variable still holds the old one. "
+                  "Get the new one with  c = widget.cluster")
+        self.refresh()
+        return new
+
+    def _after_reset(self):
+        """Forget what belonged to the run before Reset: kept states, caches, selection, filters."""
+        new = self.cluster
         self._travel.forget()
         self._msg_key = None
         self._explain.forget()
@@ -194,9 +225,3 @@ class Actions:
             self._quiet = False
         self._explain.fill_filters()
         self.last_error = None
-        made = f"rb.Cluster.from_state(..., seed={seed})" if new.initial else f"rb.Cluster({n}, seed={seed})"
-        start = "the same starting logs" if new.initial else "empty logs"
-        self._say(f"<b>{made}</b>  a new cluster with {start}; the widget now drives it "
-                  "(widget.cluster)")
-        self.refresh()
-        return new

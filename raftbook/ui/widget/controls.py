@@ -10,7 +10,8 @@ from __future__ import annotations
 import ipywidgets as W
 
 from ...core.describe import describe_message
-from .picture import ClusterPicture
+from .offstage import Choice, Shown, Slider
+from .picture import ClusterPart, ClusterPicture
 from .play import SPEEDS
 
 # Dropdown values standing for "nothing chosen" (a None value would show a blank box).
@@ -104,55 +105,60 @@ def build(w, net, speed) -> list:
                                       style={"button_width": "44px", "description_width": "50px"})
     w.groups_text = W.Text(placeholder="1,2 | 3,4,5", description="groups",
                            layout=W.Layout(width="200px"), style={"description_width": "45px"})
-    w.message_select = W.Dropdown(options=[(NO_MESSAGE, 0)], value=0,
-                                  description="Message", layout=W.Layout(width="560px"),
-                                  style={"description_width": "60px"})
+    # The Message list, the history slider and its label, the status line and the details
+    # table are drawn in the page from the picture's messages (ClusterPart); in Python they
+    # are plain values (offstage), so updating them sends nothing.
+    w.message_select = Choice(options=[(NO_MESSAGE, 0)], value=0, description="Message")
     w.op = W.Dropdown(options=["set", "get", "delete"], value="set", description="Client",
                       layout=W.Layout(width="150px"), style={"description_width": "45px"})
     w.key = W.Text(value="x", placeholder="key", layout=W.Layout(width="90px"))
     w.value = W.Text(value="1", placeholder='value: 1, "a", true', layout=W.Layout(width="120px"))
     w.target = W.Dropdown(options=target_options(c), value=0, description="to",
                           layout=W.Layout(width="130px"), style={"description_width": "20px"})
-    w.history_slider = W.IntSlider(value=0, min=0, max=0, description="History",
-                                   continuous_update=False, layout=W.Layout(width="420px"),
-                                   style={"description_width": "50px"})
-    w.history_label = W.HTML()
-    w.status = W.HTML()
+    w.history_slider = Slider(description="History")
+    w.history_label = Shown()
+    w.status = Shown()
+    w.details = Shown()
     w.picture = ClusterPicture(w, max_log=w.max_log, layout=W.Layout(width="100%"))
-    w.details = W.HTML()
+    w.parts = {name: ClusterPart(w.picture, name, layout=W.Layout(**lay)) for name, lay in (
+        ("status", {"width": "100%"}), ("messages", {"flex": "0 1 520px", "min_width": "300px"}),
+        ("history", {"flex": "1 1 480px", "min_width": "320px"}), ("details", {"width": "100%"}))}
     w.tables = W.HTML(layout=W.Layout(overflow="auto", max_height="640px"))
     w.explain_node = W.Dropdown(description="server", layout=W.Layout(width="150px"),
                                 style={"description_width": "45px"})
     w.explain_kind = W.Dropdown(description="kind", layout=W.Layout(width="200px"),
                                 style={"description_width": "35px"})
+    w.explain_newest = W.Checkbox(value=False, description="newest first", indent=False,
+                                  layout=W.Layout(width="auto"))
     w.explain_list = W.Select(options=[], rows=14, layout=W.Layout(width="98%"))
     w.explain_note = W.HTML()
     w.explain_picture = W.HTML(layout=W.Layout(overflow="auto"))
     w.spacetime_events = W.BoundedIntText(value=40, min=1, max=100_000, description="last events",
-                                          layout=W.Layout(width="170px"),
-                                          style={"description_width": "70px"})
+                                          layout=W.Layout(width="210px"),
+                                          style={"description_width": "initial"})
     w.spacetime = W.HTML(layout=W.Layout(overflow="auto", max_height="720px"))
+    w.spacetime_list = W.HTML()
 
     controls = W.VBox([
         _row(b["Tick"], b["Tick N"], b["Run N"], w.n_ticks, b["Play"], w.speed, w.latency,
              w.drop_rate, w.duplicate_rate),
         _row(w.server_select, b["Timeout"], b["Crash"], b["Restart"], w.groups_text,
              b["Partition"], b["Heal"]),
-        _row(w.message_select, b["Deliver"], b["Drop"], b["Duplicate"], b["Deliver all"]),
+        _row(w.parts["messages"], b["Deliver"], b["Drop"], b["Duplicate"], b["Deliver all"]),
         _row(w.op, w.key, w.value, w.target, b["Propose"]),
-        _row(w.history_slider, b["Undo"], b["Latest"], w.history_label),
+        _row(b["Undo"], b["Latest"], w.parts["history"]),
         _row(w.seed, w.size, b["Reset"]),
     ])
     w.tabs = W.Tab(children=[
-        W.VBox([w.picture, w.details]),
+        W.VBox([w.picture, w.parts["details"]]),
         w.tables,
-        W.VBox([_row(w.explain_node, w.explain_kind), w.explain_note, w.explain_list,
-                w.explain_picture]),
-        W.VBox([w.spacetime_events, w.spacetime]),
+        W.VBox([_row(w.explain_node, w.explain_kind, w.explain_newest), w.explain_note,
+                w.explain_list, w.explain_picture]),
+        W.VBox([w.spacetime_events, w.spacetime, w.spacetime_list]),
     ])
     for k, title in enumerate(TAB_TITLES):
         w.tabs.set_title(k, title)
-    return [controls, w.status, w.tabs]
+    return [controls, w.parts["status"], w.tabs]
 
 
 def _caller(fn):
@@ -169,5 +175,6 @@ def wire(w, explain_tab):
     w.tabs.observe(lambda _ch: w.refresh(), names="selected_index")
     w.explain_node.observe(explain_tab.on_filter, names="value")
     w.explain_kind.observe(explain_tab.on_filter, names="value")
+    w.explain_newest.observe(explain_tab.on_filter, names="value")
     w.explain_list.observe(explain_tab.on_pick, names="value")
     w.spacetime_events.observe(lambda _ch: w.refresh(), names="value")

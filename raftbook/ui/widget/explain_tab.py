@@ -2,7 +2,8 @@
 
 The list is built from ``explain()`` of the latest state (also while the
 slider shows the past) and cached until the history or the filters change;
-picking a reason travels to the state right after its event.
+oldest first, or newest first with the "newest first" box; picking a reason
+travels to the state right after its event.
 """
 from __future__ import annotations
 
@@ -70,10 +71,11 @@ class ExplainTab:
             return
         total = len(df)
         shown = df.iloc[-EXPLAIN_ROWS:]
-        opts = [(f"#{seq} t={t}  {sentence}", k)
-                for k, (seq, t, sentence) in enumerate(zip(shown["seq"], shown["time"],
-                                                           shown["sentence"]))]
-        self.seqs = list(shown["seq"])
+        rows = list(zip(shown["seq"], shown["time"], shown["sentence"]))
+        if w.explain_newest.value:  # the latest reason on top
+            rows.reverse()
+        opts = [(f"#{seq} t={t}  {sentence}", k) for k, (seq, t, sentence) in enumerate(rows)]
+        self.seqs = [seq for seq, _t, _s in rows]
         w._quiet = True
         try:
             if list(w.explain_list.options) != opts:

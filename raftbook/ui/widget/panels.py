@@ -81,6 +81,23 @@ def details_html(c, selected_node, selected_msg) -> str:
     return "".join(parts)
 
 
+def details_ui(c, selected_node, selected_msg) -> dict:
+    """The details table as flat keys for the page (see ``ClusterWidget.ui_info``)."""
+    out: dict = {}
+    tables = []
+    if selected_node is not None:
+        tables.append(("dn", f"Server S{selected_node}: Figure 2 state", _server_rows(c, selected_node)))
+    if selected_msg is not None:
+        env = c.flight[selected_msg]
+        tables.append(("dm", f"Message #{env.id}", _message_rows(c, env)))
+    for key, title, rows in tables:
+        out[key] = title
+        out[key + "_k"] = [str(k) for k, _v in rows]
+        for k, v in rows:
+            out[f"{key}/{k}"] = str(v)
+    return out
+
+
 def tables_html(c) -> str:
     """The Tables tab: logs, servers, messages, proposals and the event history."""
     import pandas as pd
@@ -101,3 +118,21 @@ def tables_html(c) -> str:
 def spacetime_html(c, last_events: int) -> str:
     """The space-time diagram of the last ``last_events`` events."""
     return spacetime_svg(c, start=max(0, len(c.history) - last_events))
+
+
+def spacetime_list_html(c, last_events: int) -> str:
+    """Each event of the space-time diagram as its whole sentence.
+
+    The diagram's right-hand column shortens long event texts to fit; this
+    list, shown under it, gives every one in full (the same ``kind: summary``),
+    so nothing a student needs is cut off.
+    """
+    start = max(0, len(c.history) - last_events)
+    items = "".join(f'<li data-event="{seq}"><span style="color:var(--jp-ui-font-color2,#4b5563)">'
+                    f"#{seq} t={ev.time}</span> {escape(f'{ev.kind}: {ev.summary}')}</li>"
+                    for seq, ev in enumerate(c.history[start:], start))
+    if not items:
+        return ""
+    return ('<div style="font-size:12px;margin-top:8px"><b>The events in the diagram</b>'
+            '<ol style="list-style:none;padding-left:0;margin:4px 0;line-height:1.45">'
+            f"{items}</ol></div>")

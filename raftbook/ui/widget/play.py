@@ -8,6 +8,7 @@ reason in the status line.
 from __future__ import annotations
 
 import asyncio
+from html import escape
 
 from ...errors import InvalidState, RaftbookError
 
@@ -33,10 +34,11 @@ class Player:
         self.widget = widget
         self.timer = None    # the pending frame callback while playing
         self.loop = None
+        self.in_frame = False  # True while a frame runs (the next one is not scheduled yet)
 
     @property
     def playing(self) -> bool:
-        return self.timer is not None
+        return self.timer is not None or self.in_frame
 
     def frame(self):
         """(ticks per frame, seconds between frames) for the chosen speed."""
@@ -46,8 +48,8 @@ class Player:
 
     def toggle(self):
         if self.playing:
-            self.pause()
             self.widget._say("paused: nothing runs until you press Play again")
+            self.pause()
             return False
         return self.play()
 
@@ -64,24 +66,31 @@ class Player:
             w._error("safety is already violated; Undo or move back in the history before playing")
             return False
         self.loop = loop
-        w.buttons["Play"].description = "Pause"
-        w.buttons["Play"].button_style = "warning"
+        with w.buttons["Play"].hold_sync():  # one message for both
+            w.buttons["Play"].description = "Pause"
+            w.buttons["Play"].button_style = "warning"
         self.timer = loop.call_soon(self._frame)
         w._say("playing: press Pause to stop")
+        w.refresh()
         return True
 
     def pause(self):
-        was = self.timer is not None
-        if was:
+        was = self.timer is not None or self.in_frame
+        if self.timer is not None:
             self.timer.cancel()
         self.timer = None
-        self.widget.buttons["Play"].description = "Play"
-        self.widget.buttons["Play"].button_style = "success"
+        self.in_frame = False
+        button = self.widget.buttons["Play"]
+        if button.description != "Play":  # one message for both, and none when already so
+            with button.hold_sync():
+                button.description = "Play"
+                button.button_style = "success"
         if was:  # the message list (not rebuilt while playing) and the picture catch up
             self.widget.refresh()
 
     def _frame(self):
         self.timer = None
+        self.in_frame = True
         w = self.widget
         per, interval = w.frame()
         lo, hi = w.latency.value
@@ -90,12 +99,16 @@ class Player:
                     f"duplicate_rate={w.duplicate_rate.value:g})",
                     lambda: c.run(per, latency=(lo, hi), drop_rate=w.drop_rate.value,
                                   duplicate_rate=w.duplicate_rate.value))
+        if not self.in_frame:  # paused by what the frame did
+            return
         if not ok:
             self.pause()
             return
         if c.violation is not None:
+            w._say(f"⚠ paused: {escape(str(c.violation))}", error=True)
+            w.last_error = f"paused: {c.violation}"
             self.pause()
-            w._error(f"paused: {c.violation}")
             return
+        self.in_frame = False
         if w.buttons["Play"].description == "Pause":  # not paused meanwhile
             self.timer = self.loop.call_later(interval, self._frame)

@@ -22,7 +22,7 @@ from ..svg import render_html
 from . import controls
 from .actions import Actions
 from .explain_tab import ExplainTab
-from .panels import details_html, spacetime_html, tables_html
+from .panels import details_html, details_ui, spacetime_html, spacetime_list_html, tables_html
 from .play import SPEEDS, Player, running_loop
 from .timetravel import TimeTravel
 
@@ -59,6 +59,8 @@ class ClusterWidget(Actions, W.VBox):
         self.selected_msg: int | None = None
         self._quiet = False      # set while the widget itself changes its controls
         self._msg_key = None     # what the message list was built from
+        self._status = ("", False)  # the status line: (HTML, is it an error)
+        self._details_ui: dict = {}  # the details table as last built (on the Cluster tab)
         self.last_error: str | None = None
         self._player = Player(self)
         self._travel = TimeTravel(self)
@@ -66,6 +68,7 @@ class ClusterWidget(Actions, W.VBox):
         self.children = controls.build(self, net, speed)
         self._explain.fill_filters()
         controls.wire(self, self._explain)
+        self._say("each button makes one call on the cluster; that call and what it did show here")
         self.refresh()
 
     # ------------------------------------------------------------------ state
@@ -91,10 +94,14 @@ class ClusterWidget(Actions, W.VBox):
 
     # ------------------------------------------------------------------ the status line
     def _say(self, html_text: str, error: bool = False):
+        """Show ``html_text`` in the status line (drawn in the page from the picture's next message)."""
+        self._status = (html_text, error)
         colour, bg = ("#8b0000", "#fff0f0") if error else ("#1b4332", "#f1f8f4")
         self.status.value = (f'<div style="padding:4px 8px;border-radius:4px;background:{bg};'
                              f'color:{colour};font-family:monospace;font-size:12px;'
                              f'white-space:pre-wrap">{html_text}</div>')
+        if error and getattr(self, "picture", None) is not None:
+            self.picture.push()  # a refusal changes nothing else, but must be seen
 
     def _error(self, exc_or_text):
         text = str(exc_or_text)
@@ -193,6 +200,24 @@ class ClusterWidget(Actions, W.VBox):
         """Show the state after the first ``m`` events; the latest state is kept until you act."""
         return self._travel.travel(m)
 
+    def ui_info(self) -> dict:
+        """What the page shows around the picture, as one flat dict (the picture sends what changed).
+
+        The selection, Play and its frame length, the status line, the history
+        position and its label, and the Figure 2 state of the selected server
+        and the fields of the selected message (``dn`` / ``dm``: the title;
+        ``dn_k`` / ``dm_k``: the row names; ``dn/<name>``: each value).
+        """
+        _per, interval = self.frame()
+        html_text, error = self._status
+        ui = {"node": self.selected_node, "msg": self.selected_msg, "playing": self.playing,
+              "frame_ms": round(interval * 1000), "n_ticks": self.n_ticks.value,
+              "past": self.viewing_past, "status": html_text, "error": error,
+              "hist": [self.history_slider.value, self.history_slider.max],
+              "hist_label": self.history_label.value}
+        ui.update(self._details_ui)
+        return ui
+
     # ------------------------------------------------------------------ the browser picture
     def front_select(self, node=..., msg=...):
         """The student picked a server or a message in the picture (ids as the picture sends them)."""
@@ -260,6 +285,13 @@ class ClusterWidget(Actions, W.VBox):
             return False
         return self.travel(m)
 
+    def front_history_to(self, m):
+        """The history slider drawn in the page was moved to ``m``."""
+        if not isinstance(m, int) or isinstance(m, bool):
+            self._error(f"the history slider sent {m!r}; expected an event number")
+            return False
+        return self.travel(m)
+
     def _repr_mimebundle_(self, **kwargs):
         """The live widget, plus the static picture for places without widgets (nbconvert,
         nbgrader feedback, GitHub): they fall back to the HTML."""
@@ -284,7 +316,7 @@ class ClusterWidget(Actions, W.VBox):
             if self.selected_msg is not None and self.selected_msg not in c.flight:
                 self.selected_msg = None
             key = (tuple(c.flight), c.groups, frozenset(c.crashed))
-            if key != self._msg_key and not self.playing:  # rebuilt when paused, not 10 times a second
+            if key != self._msg_key:  # Python-side only: the page builds its list from the picture
                 self._msg_key = key
                 self.message_select.options = controls.message_options(c)
             if self.message_select.value != (self.selected_msg or 0):
@@ -296,20 +328,29 @@ class ClusterWidget(Actions, W.VBox):
             self._quiet = False
 
     def refresh(self):
-        """Bring the controls and the visible tab up to date with the cluster."""
+        """Bring the controls and the visible tab up to date with the cluster.
+
+        The picture sends one message with everything that changed (the status
+        line, the history and the message list are drawn from it too); the
+        other tabs are rebuilt only while open.
+        """
         self._sync_controls()
         tab = self.tabs.selected_index or 0
         c = self.cluster
         if tab == 0:
-            self.picture.push()
+            self._details_ui = details_ui(c, self.selected_node, self.selected_msg)
             self.details.value = details_html(c, self.selected_node, self.selected_msg)
-        elif tab == 1:
+        self.picture.push()
+        if tab == 0:
+            return
+        if tab == 1:
             self.tables.value = tables_html(c)
         elif tab == 2:
             self._explain.refresh()
         else:
             try:
                 self.spacetime.value = spacetime_html(c, self.spacetime_events.value)
+                self.spacetime_list.value = spacetime_list_html(c, self.spacetime_events.value)
             except RaftbookError as exc:
                 self._error(exc)
 

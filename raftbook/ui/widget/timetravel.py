@@ -123,11 +123,10 @@ class TimeTravel:
         c = w.cluster
         total = len(self.latest_history())
         sl = w.history_slider
-        with sl.hold_sync():  # one message for both
-            if sl.max != total:
-                sl.max = total
-            if sl.value != len(c.history):
-                sl.value = len(c.history)
+        if sl.max < total:  # (the slider is Python-side only: nothing is sent from here)
+            sl.max = total
+        sl.value = len(c.history)
+        sl.max = total
         m = len(c.history)
         if m == 0:
             text = "the start: no events yet"
@@ -135,5 +134,5 @@ class TimeTravel:
             text = f"after event {m}: {escape(c.history[m - 1].summary)}"
         if self.future is not None:
             text = f"<b>past</b> ({total - m} later kept) · " + text
-        w.history_label.value = f'<span style="font-size:12px">{text}</span>'
+        w.history_label.value = text
         w.buttons["Latest"].disabled = self.future is None
