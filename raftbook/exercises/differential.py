@@ -14,14 +14,13 @@ match index, and the messages sent.
 Where Figure 2 leaves a choice, the sweep accepts every allowed answer and
 says so (:data:`FREEDOMS`):
 
-* a refused AppendEntries may carry any fast back-up hint (or none);
-* a successful AppendEntries reply may claim any match index from
-  prevLogIndex up to the index of the last entry the message held: every one
-  of those is true, a lower one only makes the leader learn later;
-* after a refusal the leader may move nextIndex back to any index between
-  matchIndex + 1 and the old nextIndex - 1 (one at a time, by the hints, or
-  straight to matchIndex + 1), and may retry at once or wait for the next
-  heartbeat;
+* a refused AppendEntries may carry any fast back-up hint (or none): the
+  leader never moves nextIndex back past what it knows matches, whatever the
+  hint says;
+* after a refusal the leader may move nextIndex back to any index from 1 to
+  the old nextIndex - 1 (one at a time, by the hints, or straight to the
+  start): a lower one only resends entries the follower has; it retries at
+  once with what its new nextIndex says;
 * after a success nextIndex may be anything from matchIndex + 1 up to what
   the reference keeps (a late reply may pull it back: that only resends);
 * a leader's election timer is not running, so whether a leader that steps
@@ -47,13 +46,14 @@ from .rulecase import _code, make_node
 #: Where Figure 2 leaves a choice, what the sweep accepts (shown with a finding that touches it).
 FREEDOMS = {
     "append_entries": (
-        "a refused AppendEntries may carry any back-up hint (or none); a success may claim any "
-        "match index from prevLogIndex to the index of the last entry the message held"),
+        "a refused AppendEntries may carry any back-up hint (or none); a success claims exactly "
+        "the index of the last entry the message held (a higher one claims entries nobody "
+        "checked, a lower one makes the leader send the same entries again and again)"),
     "append_entries_reply": (
-        "after a refusal nextIndex may go back to anything from matchIndex + 1 to the old "
-        "nextIndex - 1, and the retry may be sent at once or wait for the next heartbeat; after a "
-        "success nextIndex may be anything from matchIndex + 1 up to max(nextIndex, reply's "
-        "matchIndex + 1)"),
+        "after a refusal nextIndex may go back to anything from 1 to the old nextIndex - 1 (one "
+        "step, the hints, or further), and the retry goes out at once from the new nextIndex; "
+        "after a success nextIndex may be anything from matchIndex + 1 up to max(nextIndex, "
+        "reply's matchIndex + 1)"),
 }
 #: For every rule: a leader's election timer is not running, so a leader that steps down may
 #: restart it or not.
@@ -420,14 +420,13 @@ def _reply_allowed(name, sit, exp, got) -> bool:
             return False
         if not g.success:
             return True  # any back-up hint
-        msg = sit.msg
-        return msg.prev_log_index <= g.match_index <= msg.prev_log_index + len(msg.entries)
+        return g.match_index == e.match_index
     if name == "append_entries_reply":
         e, g = exp["out"], got["out"]
         if not e:
             return False
-        # a retry after a refusal: at once (from the state the function left) or at the next heartbeat
-        return not g or (len(g) == 1 and got["retry"] is not None and g[0] == got["retry"])
+        # a retry after a refusal, from the next index the function chose
+        return len(g) == 1 and got["retry"] is not None and g[0] == got["retry"]
     return False
 
 
@@ -437,7 +436,7 @@ def _next_range(sit, exp):
     match = exp["match_index"].get(peer, 0)
     if sit.msg.success:
         return match + 1, exp["next_index"][peer]
-    return match + 1, max(old_next - 1, match + 1)
+    return 1, max(old_next - 1, match + 1)
 
 
 def _next_allowed(name, sit, exp, got) -> bool:
@@ -469,10 +468,7 @@ def _ae_reply_words(sit, exp):
     e = exp["out"][0]
     if not e.success:
         return f"one AppendEntriesReply to S{e.dst} with term {e.term} and success=False (any back-up hint)"
-    msg = sit.msg
-    lo, hi = msg.prev_log_index, msg.prev_log_index + len(msg.entries)
-    rng = f"{hi}" if lo == hi else f"from {lo} to {hi}"
-    return f"one AppendEntriesReply to S{e.dst} with term {e.term}, success=True and match_index {rng}"
+    return f"one AppendEntriesReply to S{e.dst} with term {e.term}, success=True and match_index {e.match_index}"
 
 
 def _given(name, sit) -> str:
