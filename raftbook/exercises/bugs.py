@@ -615,13 +615,6 @@ def apply_stops_short(node):
         node.last_applied = i
 
 
-def apply_uncommitted(node):
-    """Applies every entry of the log, committed or not."""
-    for i in range(node.last_applied + 1, node.log.last_index + 1):  # BUG: stop at commit_index
-        node.results[i] = apply_command(node.kv, node.log[i].command)
-        node.last_applied = i
-
-
 def _bug(fn, handler, breaks, fails):
     return fn.__name__, Bug(fn.__name__, handler, fn, breaks, tuple(fails))
 
@@ -732,9 +725,6 @@ BUGS: dict[str, Bug] = dict([
     _bug(apply_stops_short, "apply_committed",
          "The last committed entry is not applied until something else commits: a client waits "
          "for its answer.", [R, S, C]),
-    _bug(apply_uncommitted, "apply_committed",
-         "Entries are applied before they are committed, and may later be replaced: the state "
-         "machine runs commands that never happened.", [R, S, C]),
     _bug(apply_twice, "apply_committed",
          "Committed commands run again on every apply: the state machine repeats effects.", [R]),
 ])
