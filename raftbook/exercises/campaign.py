@@ -16,6 +16,7 @@ module adds the liveness phase and the grader's words.
 """
 from __future__ import annotations
 
+from ..core.rules import reference_handlers_all
 from ..search.faults import SwarmProfile as Profile
 from ..search.faults import swarm
 from ..search.minimize import Budget, shrink
@@ -187,8 +188,6 @@ _REFERENCE_PROGRESS: dict = {}
 
 def reference_progress(name: str, seed: int, n: int) -> dict:
     """The progress the reference rules make in campaign ``seed`` on ``n`` servers (kept)."""
-    from ..core.rules import reference_handlers_all
-
     key = (seed, n)
     if key not in _REFERENCE_PROGRESS:
         _REFERENCE_PROGRESS[key] = _campaign(name, reference_handlers_all[name], seed, n)[1] or {}

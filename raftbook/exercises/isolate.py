@@ -41,6 +41,7 @@ points each layer earns, or the reports as JSON (``--json``).
 """
 from __future__ import annotations
 
+import argparse
 import ast
 import builtins
 import importlib
@@ -504,8 +505,6 @@ def _summary(results) -> str:
 
 def main(argv=None) -> int:
     """``python -m raftbook.exercises.isolate``: regrade notebooks or a source file, outside any kernel."""
-    import argparse
-
     ap = argparse.ArgumentParser(
         prog="python -m raftbook.exercises.isolate",
         description="Regrade students' notebooks (or one source file) outside any kernel: each graded "
