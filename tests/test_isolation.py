@@ -235,6 +235,57 @@ def test_check_adds_the_instructors_seed_only_when_there_is_one(monkeypatch):
     rb.exercises.check(bug.handler, bug.fn, "scenarios")
     monkeypatch.setattr(isolate, "_HIDDEN", "7")
     rb.exercises.check(bug.handler, bug.fn, "scenarios")
-    with pytest.raises(AssertionError, match=r"apply_twice\): FAILED  \[rules 3/4\]"):
+    with pytest.raises(AssertionError, match=r"apply_twice\): FAILED  \[rules 3/5\]"):
         rb.exercises.check(bug.handler, bug.fn, "rules")
     assert seen == [[0], [0, 7], [0, 7]]
+
+
+# -- regrading outside any kernel --------------------------------------------------------------------
+
+import json as _json
+import subprocess as _subprocess
+import sys as _sys
+from pathlib import Path as _Path
+
+from raftbook.exercises import isolate as _isolate
+
+
+def _cli(*args, env=None):
+    import os
+    env = dict(os.environ if env is None else env)
+    proc = _subprocess.run([_sys.executable, "-m", "raftbook.exercises.isolate", *args],
+                           capture_output=True, text=True, timeout=240, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_definitions_keep_functions_imports_and_constants_only():
+    code = ("import raftbook as rb\nLIMIT = 3\nprint('x')\nc = rb.Cluster(3)\n"
+            "def handle_request_vote(node, msg):\n    return []\n%time 1\n")
+    kept = _isolate.definitions(code.replace("%time 1\n", ""))
+    assert "import raftbook as rb" in kept and "LIMIT = 3" in kept and "def handle_request_vote" in kept
+    assert "print" not in kept and "Cluster" not in kept
+
+
+def test_the_regrade_command_grades_a_source_file_at_both_seeds(tmp_path):
+    bug = BUGS["vote_for_stale_candidates"]
+    import inspect
+    src = tmp_path / "mine.py"
+    src.write_text("from raftbook import RequestVoteReply, Role\n"
+                   "from raftbook.exercises.bugs import _up_to_date, _refuse, _grant\n"
+                   "print('not run')\n\n" + inspect.getsource(bug.fn).replace(bug.name, "handle_request_vote"))
+    out = _json.loads(_cli("--source", str(src), "--name", "request_vote", "--hidden-seed", "7", "--json"))
+    (item,) = out
+    assert item["seeds"] == [0, 7]
+    (fn,) = item["functions"]
+    failed = tuple(layer for layer, v in fn["layers"].items() if not v["passed"])
+    assert failed == bug.fails
+    assert fn["points"] == 10 - sum(_isolate.POINTS[layer] for layer in bug.fails) and fn["max"] == 10
+
+
+def test_the_regrade_command_summarizes_collected_notebooks(tmp_path):
+    course = _Path(__file__).resolve().parent.parent / "course" / "source" / "A4"
+    out = _cli(str(course), "--layers", "rules", "--hidden-seed", "3")
+    assert "A4_commitment.ipynb: 10/10" in out
+    assert "advance_commit_index (advance_commit_index): rules 5/5" in out
+    assert "apply_committed (apply_committed): rules 5/5" in out

@@ -161,6 +161,76 @@ def vote_for_stale_candidates(node, msg):
     return [RequestVoteReply(node.id, msg.src, msg.term, True)]
 
 
+def candidate_steps_down_on_a_rival(node, msg):
+    """A candidate (or leader) that refuses a rival of its own term still steps down to follower."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term == node.current_term and node.role is not Role.FOLLOWER:
+        node.role = Role.FOLLOWER  # BUG: a rival of the same term changes nothing about our role
+    if msg.term < node.current_term:
+        return _refuse(node, msg)
+    if node.voted_for is not None and node.voted_for != msg.src:
+        return _refuse(node, msg)
+    if not _up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term, node.log.last_index):
+        return _refuse(node, msg)
+    return _grant(node, msg)
+
+
+def equal_logs_refused(node, msg):
+    """Grants only to a strictly more up-to-date log: candidates as up to date as the voter lose."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return _refuse(node, msg)
+    if node.voted_for is not None and node.voted_for != msg.src:
+        return _refuse(node, msg)
+    own = (node.log.last_term, node.log.last_index)
+    if (msg.last_log_term, msg.last_log_index) <= own:  # BUG: an equally up-to-date log qualifies
+        return _refuse(node, msg)
+    return _grant(node, msg)
+
+
+def vote_not_remembered(node, msg):
+    """Grants the vote but never records it in votedFor."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return _refuse(node, msg)
+    if node.voted_for is not None and node.voted_for != msg.src:
+        return _refuse(node, msg)
+    if not _up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term, node.log.last_index):
+        return _refuse(node, msg)
+    node.reset_election_timer()  # BUG: node.voted_for = msg.src is missing
+    return [RequestVoteReply(node.id, msg.src, node.current_term, True)]
+
+
+def duplicate_request_refused(node, msg):
+    """Refuses a candidate it already voted for when the request arrives again."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return _refuse(node, msg)
+    if node.voted_for is not None:  # BUG: votedFor == candidateId may be granted again
+        return _refuse(node, msg)
+    if not _up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term, node.log.last_index):
+        return _refuse(node, msg)
+    return _grant(node, msg)
+
+
+def no_timer_reset_on_grant(node, msg):
+    """Grants a vote without restarting its election timer."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return _refuse(node, msg)
+    if node.voted_for is not None and node.voted_for != msg.src:
+        return _refuse(node, msg)
+    if not _up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term, node.log.last_index):
+        return _refuse(node, msg)
+    node.voted_for = msg.src  # BUG: node.reset_election_timer() is missing
+    return [RequestVoteReply(node.id, msg.src, node.current_term, True)]
+
+
 # -- A2: AppendEntries --------------------------------------------------------------------
 
 def _ae_prologue(node, msg):
@@ -291,6 +361,121 @@ def reply_match_is_log_length(node, msg):
     return _ok(node, msg, node.log.last_index)  # BUG: entries after last_new are unchecked
 
 
+def _accept(node, msg):
+    """Receiver rules 3-5 after the consistency check passed, as the reference does them."""
+    _append_new(node.log, msg.entries)
+    last_new = msg.prev_log_index + len(msg.entries)
+    if msg.leader_commit > node.commit_index:
+        node.commit_index = max(node.commit_index, min(msg.leader_commit, last_new))
+    return _ok(node, msg, last_new)
+
+
+def no_timer_reset_on_refused_append(node, msg):
+    """Restarts the election timer only when the consistency check passes."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return [AppendEntriesReply(node.id, msg.src, node.current_term, False)]
+    if node.role is not Role.FOLLOWER:
+        node.become_follower(msg.term)
+    node.leader_id = msg.src
+    early = _check_prev(node, msg)
+    if early:
+        return early  # BUG: the leader was heard from all the same: reset the timer first
+    node.reset_election_timer()
+    return _accept(node, msg)
+
+
+def heartbeat_skips_consistency_check(node, msg):
+    """Checks prevLogIndex/prevLogTerm only when the message carries entries; a heartbeat always succeeds."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return [AppendEntriesReply(node.id, msg.src, node.current_term, False)]
+    if node.role is not Role.FOLLOWER:
+        node.become_follower(msg.term)
+    node.leader_id = msg.src
+    node.reset_election_timer()
+    if msg.entries:  # BUG: an empty AppendEntries must pass the same check
+        early = _check_prev(node, msg)
+        if early:
+            return early
+    last_new = msg.prev_log_index
+    if msg.leader_commit > node.commit_index:
+        node.commit_index = max(node.commit_index, min(msg.leader_commit, last_new, node.log.last_index))
+    if not msg.entries:
+        return _ok(node, msg, last_new)
+    return _accept(node, msg)
+
+
+def reply_match_is_prev_index(node, msg):
+    """Claims only prevLogIndex as its match index, even after appending the message's entries."""
+    early = _ae_prologue(node, msg)
+    if early:
+        return early
+    _append_new(node.log, msg.entries)
+    last_new = msg.prev_log_index + len(msg.entries)
+    if msg.leader_commit > node.commit_index:
+        node.commit_index = max(node.commit_index, min(msg.leader_commit, last_new))
+    return _ok(node, msg, msg.prev_log_index)  # BUG (slow, not unsafe): last_new is confirmed too
+
+
+def candidate_keeps_campaigning(node, msg):
+    """A candidate accepts the new leader's entries but stays a candidate."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return [AppendEntriesReply(node.id, msg.src, node.current_term, False)]
+    # BUG: a candidate must become a follower of this term's leader
+    node.leader_id = msg.src
+    node.reset_election_timer()
+    early = _check_prev(node, msg)
+    if early:
+        return early
+    return _accept(node, msg)
+
+
+def leader_not_recorded(node, msg):
+    """Never records who the leader is (leaderId), so clients cannot be redirected."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return [AppendEntriesReply(node.id, msg.src, node.current_term, False)]
+    if node.role is not Role.FOLLOWER:
+        node.become_follower(msg.term)
+    node.reset_election_timer()  # BUG: node.leader_id = msg.src is missing
+    early = _check_prev(node, msg)
+    if early:
+        return early
+    return _accept(node, msg)
+
+
+def conflicts_never_truncated(node, msg):
+    """Appends only entries past its last index: a conflicting entry is kept instead of replaced."""
+    early = _ae_prologue(node, msg)
+    if early:
+        return early
+    for entry in msg.entries:
+        if entry.index > node.log.last_index:  # BUG: a conflicting entry must be deleted, with all after it
+            node.log.append(entry)
+    last_new = msg.prev_log_index + len(msg.entries)
+    if msg.leader_commit > node.commit_index:
+        node.commit_index = max(node.commit_index, min(msg.leader_commit, last_new))
+    return _ok(node, msg, last_new)
+
+
+def commit_to_leader_commit(node, msg):
+    """Sets commitIndex = leaderCommit, past the end of its own log if the leader is ahead."""
+    early = _ae_prologue(node, msg)
+    if early:
+        return early
+    _append_new(node.log, msg.entries)
+    last_new = msg.prev_log_index + len(msg.entries)
+    if msg.leader_commit > node.commit_index:
+        node.commit_index = msg.leader_commit  # BUG: min(leaderCommit, index of last new entry)
+    return _ok(node, msg, last_new)
+
+
 # -- A3: AppendEntries replies --------------------------------------------------------------
 
 def match_index_from_next_index(node, msg):
@@ -335,6 +520,43 @@ def forget_to_advance_commit(node, msg):
     return _bookkeeping(node, msg)
 
 
+def no_immediate_retry(node, msg):
+    """Backs off after a refusal but leaves the retry to the next heartbeat."""
+    out = _bookkeeping(node, msg)
+    if not msg.success and out:
+        return []  # BUG (slow, not unsafe): retry at once, the follower is waiting
+    return out
+
+
+def next_index_kept_on_success(node, msg):
+    """Records the match after a success but leaves nextIndex where it was."""
+    if msg.success and msg.term == node.current_term and node.role is Role.LEADER:
+        peer = msg.src
+        node.match_index[peer] = max(node.match_index[peer], msg.match_index)
+        node.advance_commit_index()  # BUG: nextIndex = matchIndex + 1 as well
+        return []
+    return _bookkeeping(node, msg)
+
+
+def step_down_on_refusal(node, msg):
+    """Takes a refused AppendEntries as a sign of a newer leader and steps down."""
+    if not msg.success and msg.term == node.current_term and node.role is Role.LEADER:
+        node.become_follower(msg.term)  # BUG: a refusal of our term means "back off", not "step down"
+        return []
+    return _bookkeeping(node, msg)
+
+
+def match_index_lowered_by_late_reply(node, msg):
+    """Overwrites matchIndex with every success, so a late reply moves it back."""
+    if msg.success and msg.term == node.current_term and node.role is Role.LEADER:
+        peer = msg.src
+        node.match_index[peer] = msg.match_index  # BUG: matchIndex only ever increases
+        node.next_index[peer] = max(node.next_index[peer], msg.match_index + 1)
+        node.advance_commit_index()
+        return []
+    return _bookkeeping(node, msg)
+
+
 # -- A4: commitment -----------------------------------------------------------------------
 
 def commit_earlier_term_by_counting(node):
@@ -366,6 +588,33 @@ def apply_twice(node):
     node.last_applied = node.commit_index
 
 
+def majority_of_peers(node):
+    """Counts a majority of the other servers, not of the cluster: right with 3 or 5 servers, wrong with 4 or 6."""
+    if node.role is not Role.LEADER:
+        return
+    for n in range(node.log.last_index, node.commit_index, -1):
+        count = 1 + sum(1 for p in node.peers if node.match_index.get(p, 0) >= n)
+        if count > len(node.peers) // 2 and node.log.term_at(n) == node.current_term:  # BUG: (servers) // 2
+            node.commit_index = n
+            return
+
+
+def commit_when_not_leader(node):
+    """Runs the commit rule on any server, trusting whatever matchIndex a former leader kept."""
+    for n in range(node.log.last_index, node.commit_index, -1):  # BUG: only a leader commits this way
+        count = 1 + sum(1 for p in node.peers if node.match_index.get(p, 0) >= n)
+        if count >= node.quorum and node.log.term_at(n) == node.current_term:
+            node.commit_index = n
+            return
+
+
+def apply_stops_short(node):
+    """Applies up to commitIndex - 1: the last committed entry waits for the next commit."""
+    for i in range(node.last_applied + 1, node.commit_index):  # BUG: up to commit_index itself
+        node.results[i] = apply_command(node.kv, node.log[i].command)
+        node.last_applied = i
+
+
 def _bug(fn, handler, breaks, fails):
     return fn.__name__, Bug(fn.__name__, handler, fn, breaks, tuple(fails))
 
@@ -375,16 +624,31 @@ R, S, C = "rules", "scenarios", "campaigns"
 BUGS: dict[str, Bug] = dict([
     _bug(timer_reset_on_every_request_vote, "request_vote",
          "A server whose timer is reset by hopeless candidates may never stand itself (liveness); "
-         "the paper resets it only when granting a vote.", [R]),
+         "the paper resets it only when granting a vote.", [R, C]),
     _bug(second_vote_in_a_term, "request_vote",
          "Two candidates can both win a majority in one term: election safety breaks.", [R, S, C]),
     _bug(up_to_date_by_length, "request_vote",
          "A candidate missing committed entries can win, and overwrite them: leader completeness "
          "and state machine safety break.", [R, S]),
     _bug(no_step_down_on_higher_term, "request_vote",
-         "A refusing server (or a deposed leader) stays in an old term and keeps acting in it.", [R, S]),
+         "A refusing server (or a deposed leader) stays in an old term and keeps acting in it.", [R, S, C]),
     _bug(vote_for_stale_candidates, "request_vote",
          "A server votes again in a term it has left behind, so a term can have two leaders.", [R]),
+    _bug(candidate_steps_down_on_a_rival, "request_vote",
+         "Candidates give up whenever a rival asks for a vote, and a leader abdicates on a late "
+         "request of its own term: elections take longer and more of them are held.", [R, C]),
+    _bug(equal_logs_refused, "request_vote",
+         "When every log is equally up to date (the usual case) nobody can win a vote: no leader "
+         "is ever elected.", [R, S, C]),
+    _bug(vote_not_remembered, "request_vote",
+         "A server that voted can vote again for another candidate of the same term: two leaders "
+         "in one term.", [R, S, C]),
+    _bug(duplicate_request_refused, "request_vote",
+         "A retransmitted vote request is refused, so a lost reply costs the candidate its vote "
+         "and the election.", [R]),
+    _bug(no_timer_reset_on_grant, "request_vote",
+         "A voter's timer runs out soon after it voted, and it stands against the candidate it "
+         "just helped: elections keep being interrupted.", [R, S, C]),
     _bug(truncate_on_duplicate, "append_entries",
          "A late or duplicated AppendEntries deletes entries that may already be committed.", [R, S, C]),
     _bug(commit_capped_by_log_length, "append_entries",
@@ -401,7 +665,28 @@ BUGS: dict[str, Bug] = dict([
          [R, S, C]),
     _bug(reply_match_is_log_length, "append_entries",
          "The leader believes unchecked entries match, and can commit entries that differ.", [R]),
+    _bug(no_timer_reset_on_refused_append, "append_entries",
+         "A follower being repaired keeps refusing AppendEntries from its leader, its timer runs "
+         "out, and it starts elections that depose a healthy leader.", [R, C]),
+    _bug(heartbeat_skips_consistency_check, "append_entries",
+         "An empty AppendEntries is accepted whatever its prevLogIndex and prevLogTerm, so the "
+         "leader believes a log matches where it does not.", [R]),
+    _bug(reply_match_is_prev_index, "append_entries",
+         "The leader never learns that the entries it sent were stored, so it sends them again "
+         "and again and commits nothing.", [R, S, C]),
+    _bug(candidate_keeps_campaigning, "append_entries",
+         "A candidate that hears from the leader of its term stays a candidate and can start "
+         "another election when its timer runs out.", [R]),
+    _bug(leader_not_recorded, "append_entries",
+         "Followers never know who the leader is, so they cannot redirect clients to it.", [R]),
+    _bug(conflicts_never_truncated, "append_entries",
+         "A follower keeps entries that conflict with the leader's: logs disagree and committed "
+         "entries differ between servers.", [R, S, C]),
+    _bug(commit_to_leader_commit, "append_entries",
+         "A follower whose log is shorter than the leader's commit index sets a commit index past "
+         "its own log.", [R, S, C]),
     _bug(match_index_from_next_index, "append_entries_reply",
+
          "A late reply to an old request makes the leader count entries the follower never "
          "confirmed, so it may commit too early.", [R, S, C]),
     _bug(act_on_stale_replies, "append_entries_reply",
@@ -414,12 +699,32 @@ BUGS: dict[str, Bug] = dict([
          "A deposed leader keeps leading after a follower told it of a newer term.", [R]),
     _bug(forget_to_advance_commit, "append_entries_reply",
          "Nothing is ever committed by replication: clients wait forever.", [R, S, C]),
+    _bug(no_immediate_retry, "append_entries_reply",
+         "Each step back costs a heartbeat interval, so repairing a follower's log takes much "
+         "longer.", [R, S]),
+    _bug(next_index_kept_on_success, "append_entries_reply",
+         "After a back-off the leader keeps sending a follower everything from the old nextIndex, "
+         "and cannot replicate new entries past it.", [R, S, C]),
+    _bug(step_down_on_refusal, "append_entries_reply",
+         "A leader abdicates whenever a follower's log needs repair, so a lagging follower "
+         "deposes every leader.", [R, S, C]),
+    _bug(match_index_lowered_by_late_reply, "append_entries_reply",
+         "A reordered reply moves matchIndex back, so the leader forgets what a follower holds.",
+         [R]),
     _bug(commit_earlier_term_by_counting, "advance_commit_index",
          "An entry of an earlier term is committed by counting replicas, then overwritten "
          "(Figure 8): leader completeness breaks.", [R, S]),
     _bug(majority_of_followers_only, "advance_commit_index",
          "The leader forgets to count itself: with one server down a three-server cluster commits "
          "nothing.", [R, S]),
+    _bug(majority_of_peers, "advance_commit_index",
+         "In a cluster of 4 or 6 servers the leader commits on half of them, not a majority: two "
+         "halves can commit different entries.", [R]),
+    _bug(commit_when_not_leader, "advance_commit_index",
+         "A deposed leader still commits from the matchIndex it kept as leader.", [R]),
+    _bug(apply_stops_short, "apply_committed",
+         "The last committed entry is not applied until something else commits: a client waits "
+         "for its answer.", [R, S, C]),
     _bug(apply_twice, "apply_committed",
          "Committed commands run again on every apply: the state machine repeats effects.", [R]),
 ])

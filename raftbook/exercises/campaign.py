@@ -16,6 +16,7 @@ module adds the liveness phase and the grader's words.
 """
 from __future__ import annotations
 
+from ..core.rules import reference_handlers_all
 from ..search.faults import SwarmProfile as Profile
 from ..search.faults import swarm
 from ..search.minimize import Budget, shrink
@@ -39,12 +40,22 @@ NO_COMMIT = "Liveness (section 5.3): a healthy cluster commits what a client pro
 
 
 class _Campaign(Play):
-    """The engine with the liveness phase's actions (the :data:`SUFFIX`) added."""
+    """The engine with the liveness phase's actions (the :data:`SUFFIX`) added; it measures
+    how fast the healed cluster makes progress (:attr:`progress`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: ticks to elect a leader after the heal, ticks from a client's first proposal to its
+        #: commit on every server, terms started during the whole campaign
+        self.progress: dict = {}
+        self._healed_at = None
 
     def act(self, action: tuple) -> None:
         kind = action[0]
         c = self.c
         if kind == "heal_all":
+            self._healed_at = c.now
+            self._terms_at_heal = max(node.current_term for node in c.nodes.values())
             if c.groups is not None:
                 self.do("heal")
             for i in sorted(c.crashed):
@@ -52,8 +63,12 @@ class _Campaign(Play):
         elif kind == "await_leader":
             self.run_until(one_leader, LIVENESS_TICKS, "electing a leader after the network healed",
                            NO_LEADER, **CALM_NET)
+            self.progress["leader"] = c.now - self._healed_at
         elif kind == "steady":  # a healthy cluster settles into heartbeats: no flood builds up
             self.run_until(lambda c: False, STEADY_TICKS, **CALM_NET)
+            top = max(node.current_term for node in c.nodes.values())
+            self.progress["terms"] = top
+            self.progress["elections"] = top - self._terms_at_heal
         elif kind == "await_commit":
             if c.leader is None:
                 self.fail(NO_LEADER, "no leader to propose to after the network healed")
@@ -66,6 +81,7 @@ def _await_commit(p: Play) -> None:
     """Propose like a client would (again, if a leader change loses it) until it commits."""
     c = p.c
     deadline = c.now + LIVENESS_TICKS
+    started = c.now
     prop = None
     tries = 0
     while True:
@@ -79,6 +95,7 @@ def _await_commit(p: Play) -> None:
         done = p.run_until(lambda c: c.status(prop) == "lost" or
                            (c.status(prop) == "committed" and converged(c)), deadline - c.now, **CALM_NET)
         if done and c.status(prop) == "committed":
+            p.progress["commit"] = c.now - started
             return
         if c.now >= deadline:
             p.fail(NO_COMMIT, f"a client's proposal (to S{prop.node}, {tries} tries) was not committed "
@@ -105,6 +122,11 @@ def _outcome(p: Play):
 
 def run_campaign(name: str, fn, seed: int, n: int, steps: int = CHAOS_STEPS):
     """One seeded campaign; returns None or a Finding with the shortest failing run found."""
+    return _campaign(name, fn, seed, n, steps)[0]
+
+
+def _campaign(name: str, fn, seed: int, n: int, steps: int = CHAOS_STEPS):
+    """One seeded campaign: (a Finding or None, the progress it measured)."""
     p = _start(name, fn, n, seed)
     p.play(swarm(seed, p.c, steps, Profile(seed)))
     # ``chaos`` ends at the action that failed if the failure came during the chaos phase;
@@ -114,9 +136,9 @@ def run_campaign(name: str, fn, seed: int, n: int, steps: int = CHAOS_STEPS):
     if not in_chaos:
         p.play(SUFFIX)
     if p.trouble is None:
-        return None
+        return None, p.progress
     if p.trouble.kind == "broken":  # a server's state broken beyond what the core can run
-        return broken_finding("campaigns", f"seed {seed}", p, p.trouble.error)
+        return broken_finding("campaigns", f"seed {seed}", p, p.trouble.error), None
     outcome = _outcome(p)
     suffix = [] if in_chaos else list(SUFFIX)
     liveness = p.rule in (NO_LEADER, NO_COMMIT)
@@ -134,21 +156,92 @@ def run_campaign(name: str, fn, seed: int, n: int, steps: int = CHAOS_STEPS):
     message = (f"campaign seed {seed} ({n} servers): {final.message}. The shortest failing run found has "
                f"{len(final.c.history)} events")
     return Finding("campaigns", f"seed {seed}", final.rule, message, trace=final.trace(),
-                   steps=final.steps())
+                   steps=final.steps()), None
 
 
 def campaign_seeds(seed: int, count: int) -> list:
     return [seed * 1000 + k + 1 for k in range(count)]
 
 
-def run_campaigns(name: str, fn, seed: int = 0, count: int = 16, stop_after: int = 1) -> LayerResult:
-    """``count`` campaigns (3 and 5 servers alternately); stop after ``stop_after`` failures."""
+#: Cluster sizes of the campaigns, in turn: odd and even (a quorum rule may fail only in even ones).
+SIZES = (3, 5, 4, 6)
+
+#: How progress is compared with the reference's (:func:`compare_progress`): summed over the
+#: campaigns that passed, a measure more than RATIO times the reference's on the same seeds, and
+#: more than SLACK above it, is clearly slower progress. Totals over many campaigns are steadier
+#: than any one campaign (a single unlucky election can take three times as long); elections
+#: are few, so they need twice as many. A correct handler written differently (back-off one
+#: entry at a time, say) stays within about 1.15 times the reference.
+RATIO = {"leader": 1.5, "commit": 1.5, "terms": 1.5, "elections": 2.0}
+SLACK = {"leader": 30, "commit": 40, "terms": 20, "elections": 10}
+PROGRESS_WORDS = {
+    "leader": ("ticks to elect a leader once the network healed", "elections take longer"),
+    "commit": ("ticks from a client's proposal to its commit on every server", "commits take longer"),
+    "terms": ("terms started over the whole campaign", "more elections are started"),
+    "elections": ("terms started after the network healed", "a healthy cluster keeps holding elections"),
+}
+SLOW = ("Liveness, compared with the reference: on the same seeds, a correct handler makes about "
+        "the same progress")
+
+_REFERENCE_PROGRESS: dict = {}
+
+
+def reference_progress(name: str, seed: int, n: int) -> dict:
+    """The progress the reference rules make in campaign ``seed`` on ``n`` servers (kept)."""
+    key = (seed, n)
+    if key not in _REFERENCE_PROGRESS:
+        _REFERENCE_PROGRESS[key] = _campaign(name, reference_handlers_all[name], seed, n)[1] or {}
+    return _REFERENCE_PROGRESS[key]
+
+
+def compare_progress(name: str, fn, measured: list):
+    """A liveness finding when ``fn`` needs clearly more than the reference on the same campaigns.
+
+    ``measured``: (campaign seed, servers, progress) of the campaigns ``fn`` passed."""
+    for key, (what, short) in PROGRESS_WORDS.items():
+        pairs = [(s, n, prog[key], reference_progress(name, s, n).get(key))
+                 for s, n, prog in measured if key in prog]
+        pairs = [pair for pair in pairs if pair[3] is not None]
+        if len(pairs) < 8:
+            continue
+        mine = sum(pair[2] for pair in pairs)
+        ref = sum(pair[3] for pair in pairs)
+        if mine > RATIO[key] * ref and mine > ref + SLACK[key]:
+            s, n, got, exp = max(pairs, key=lambda pair: (pair[2] - pair[3], -pair[0]))
+            p = _start(name, fn, n, s, reasons=True)
+            p.play(swarm(s, p.c, CHAOS_STEPS, Profile(s)))
+            p.play(SUFFIX)
+            message = (f"{short}: over {len(pairs)} campaigns, {what} add up to {mine} with your "
+                       f"function and {ref} with the reference rule on the same seeds ({mine / max(ref, 1):.1f} "
+                       f"times as many; more than {RATIO[key]:g} times is clearly slower). The widest gap "
+                       f"is campaign seed {s} ({n} servers): {got} against {exp}; its run is attached. "
+                       "Figure 2's rules make progress as soon as they can: look for a vote, reply, "
+                       "retry or timer reset your function leaves out or puts off, or a step down it "
+                       "does not need")
+            return Finding("campaigns", "progress compared with the reference", SLOW, message,
+                           trace=p.trace(), steps=p.steps())
+    return None
+
+
+def run_campaigns(name: str, fn, seed: int = 0, count: int = 24, stop_after: int = 1) -> LayerResult:
+    """``count`` campaigns (3, 5, 4 and 6 servers in turn); stop after ``stop_after`` failures.
+    When every campaign passes, one more check compares the progress made with the
+    reference's on the same seeds (:func:`compare_progress`)."""
     result = LayerResult("campaigns")
+    measured = []
     for k, s in enumerate(campaign_seeds(seed, count)):
         result.checks += 1
-        finding = run_campaign(name, fn, s, 3 if k % 2 == 0 else 5)
+        n = SIZES[k % len(SIZES)]
+        finding, progress = _campaign(name, fn, s, n)
         if finding is not None:
             result.findings.append(finding)
             if len(result.findings) >= stop_after:
                 break
+        else:
+            measured.append((s, n, progress))
+    if not result.findings:
+        result.checks += 1
+        finding = compare_progress(name, fn, measured)
+        if finding is not None:
+            result.findings.append(finding)
     return result

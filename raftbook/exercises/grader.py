@@ -1,10 +1,13 @@
 """``rb.grade(name, fn)``: grade one student function in three layers.
 
-1. rules: one rule, one minimal state, one message (:mod:`.rulecase`);
+1. rules: one rule, one minimal state, one message (:mod:`.rulecase`), and the
+   rule compared with the reference on a grid of one-server situations
+   (:mod:`.differential`);
 2. scenarios: Figures 7 and 8, a split vote, a partition that heals, a leader
    crash after submit (:mod:`.scenes`);
-3. campaigns: seeded random fault campaigns with the safety monitor after
-   every event and a liveness check at the end, minimized when they fail
+3. campaigns: seeded random fault campaigns on 3 to 6 servers with the safety
+   monitor after every event and a liveness check at the end, minimized when
+   they fail, and the progress made compared with the reference's
    (:mod:`.campaign`).
 
 Everything is seeded: the same function and seed give the same report.
@@ -22,6 +25,7 @@ from . import a1_elections, a2_replication, a3_bookkeeping, a4_commitment  # noq
 from .budget import DEFAULT_LIMITS, GradeOvertime, Guard, Limits
 from .campaign import run_campaigns
 from .delegation import reference_problem
+from .differential import run_differential
 from .report import LAYERS, Finding, GradeReport, LayerResult
 from .rulecase import CASES, run_rules
 from .scenes import run_scenarios
@@ -35,7 +39,19 @@ GRADED = {
     "apply_committed": "A4 commitment (applying entries)",
 }
 
-_RUNNERS = {"rules": run_rules, "scenarios": run_scenarios, "campaigns": run_campaigns}
+def run_rule_layer(name: str, fn, seed: int = 0) -> LayerResult:
+    """The rules layer: every hand-written rule case, then one more check that compares ``fn``
+    with the reference on a grid of one-server situations (:mod:`.differential`)."""
+    result = run_rules(name, fn, seed)
+    compared, finding = run_differential(name, fn, seed)
+    if compared:
+        result.checks += 1
+        if finding is not None:
+            result.findings.append(finding)
+    return result
+
+
+_RUNNERS = {"rules": run_rule_layer, "scenarios": run_scenarios, "campaigns": run_campaigns}
 
 
 #: The rule quoted when a submission hands the work to the reference rule.

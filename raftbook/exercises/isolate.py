@@ -25,12 +25,23 @@ the graded cells hold no hidden code: :func:`check` adds the hidden seed when
 there is one.
 
 What isolation cannot stop: code that subverts the kernel itself (replacing
-this module's functions, or IPython's error handling). ``python -m
-raftbook.exercises.isolate`` regrades collected notebooks entirely outside any
-kernel; see docs/assignments.md.
+this module's functions, or IPython's error handling). So an instructor can
+regrade collected notebooks entirely outside any kernel::
+
+    python -m raftbook.exercises.isolate submitted/            # every notebook below
+    python -m raftbook.exercises.isolate A1_elections.ipynb --hidden-seed 12345
+    python -m raftbook.exercises.isolate --source mine.py --name request_vote --json
+
+A notebook is read, never run: its code cells' function definitions, imports
+and constants (top-level code that does anything else is left out) become the
+source each graded function travels with, and each graded function is graded
+layer by layer in fresh processes, at seed 0 and at the hidden seed (from
+``--hidden-seed`` or ``RAFTBOOK_HIDDEN_SEED``). It prints a summary with the
+points each layer earns, or the reports as JSON (``--json``).
 """
 from __future__ import annotations
 
+import argparse
 import ast
 import builtins
 import importlib
@@ -216,12 +227,17 @@ def _grade_data(name, fn, layers, seeds, limits) -> dict:
     of ``seeds`` at which ``fn`` fails, or of the last one."""
     for seed in seeds:
         name, chosen, _ = grader._check_args(name, fn, layers, seed)
-    seed = seeds[0]
-    limits = limits or DEFAULT_LIMITS
     try:
         function = function_source(fn)
     except InvalidArgument as exc:
-        return _failed(name, fn, chosen, seed, LOADS, str(exc)).to_dict()
+        return _failed(name, fn, chosen, seeds[0], LOADS, str(exc)).to_dict()
+    return _grade_request(name, chosen, seeds, function, limits, fn)
+
+
+def _grade_request(name, chosen, seeds, function, limits, fn=None) -> dict:
+    """Grade ``function`` (what :func:`function_source` gives) in a fresh process."""
+    seed = seeds[0]
+    limits = limits or DEFAULT_LIMITS
     request = {"name": name, "layers": list(chosen), "seeds": list(seeds), "function": function,
                "limits": {"call_ms": limits.call_ms, "grade_s": limits.grade_s,
                           "max_messages": limits.max_messages}}
@@ -371,4 +387,173 @@ def _load(function: dict):
     return fn
 
 
-__all__ = ["NoHiddenSeed", "SEED_VARIABLE", "check", "function_source", "grade_isolated", "hidden_seed"]
+# -- regrading outside any kernel (python -m raftbook.exercises.isolate) ----------------------------
+
+#: The function each graded rule is written as in the course's notebooks.
+COURSE_FUNCTIONS = {
+    "request_vote": "handle_request_vote",
+    "append_entries": "handle_append_entries",
+    "append_entries_reply": "handle_append_entries_reply",
+    "advance_commit_index": "advance_commit_index",
+    "apply_committed": "apply_committed",
+}
+#: Points per layer of one graded function, as the course's test cells give them.
+POINTS = {"rules": 5, "scenarios": 3, "campaigns": 2}
+
+
+def definitions(code: str) -> str:
+    """The imports, function and class definitions and constants of ``code``, in order; any
+    other top-level statement (running a cluster, printing, grading) is left out."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return ""
+    kept = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.ClassDef)):
+            kept.append(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            try:
+                ast.literal_eval(node.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue
+            kept.append(node)
+    return "\n\n".join(ast.get_source_segment(code, n) or ast.unparse(n) for n in kept)
+
+
+def notebook_code(path) -> str:
+    """The definitions of every code cell of a notebook, in order (IPython magics and shell
+    lines are dropped)."""
+    with open(path, encoding="utf-8") as f:
+        nb = json.load(f)
+    parts = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else str(src)
+        lines = [line for line in src.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        parts.append(definitions("\n".join(lines)))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _defined(code: str) -> set:
+    try:
+        return {n.name for n in ast.parse(code).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    except SyntaxError:
+        return set()
+
+
+def regrade(code: str, name: str, function: str, layers=LAYERS, seeds=(0,), limits=None) -> dict:
+    """Grade ``function`` (defined in ``code``) as the rule ``name``, each layer at each seed in a
+    fresh process; a layer passes only if it passes at every seed. Returns plain data:
+    ``{"name", "function", "layers": {layer: {"passed", "points", "findings"}}, "points", "max"}``."""
+    chosen = [layer for layer in LAYERS if layer in layers]
+    found = {layer: [] for layer in chosen}
+    if function not in _defined(code):
+        for layer in chosen:
+            found[layer].append({"layer": layer, "check": "grading", "rule": LOADS, "message":
+                                 f"the notebook defines no function {function!r}", "seed": None})
+    else:
+        for seed in seeds:
+            data = _grade_request(name, chosen, [seed], {"code": code, "function": function,
+                                                          "module": "__main__"}, limits)
+            for layer in chosen:
+                lr = data["layers"].get(layer) or {"findings": [{"message": "no report"}]}
+                for finding in lr.get("findings") or ():
+                    finding = dict(finding)
+                    finding.pop("trace", None)
+                    finding.pop("picture", None)
+                    finding["seed"] = seed
+                    found[layer].append(finding)
+    out = {layer: {"passed": not found[layer], "points": 0 if found[layer] else POINTS.get(layer, 0),
+                   "findings": found[layer]} for layer in chosen}
+    return {"name": name, "function": function, "layers": out,
+            "points": sum(v["points"] for v in out.values()),
+            "max": sum(POINTS.get(layer, 0) for layer in chosen)}
+
+
+def _notebooks(paths) -> list:
+    found = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(".ipynb"))
+        else:
+            found.append(p)
+    return found
+
+
+def _summary(results) -> str:
+    lines = []
+    for item in results:
+        fns = item["functions"]
+        got, top = sum(f["points"] for f in fns), sum(f["max"] for f in fns)
+        lines.append(f"{item['source']}: {got}/{top}" if fns else f"{item['source']}: no graded function found")
+        for f in fns:
+            marks = ", ".join(f"{layer} {v['points']}/{POINTS.get(layer, 0)}" for layer, v in f["layers"].items())
+            lines.append(f"  {f['name']} ({f['function']}): {marks}")
+            for layer, v in f["layers"].items():
+                for finding in v["findings"][:1]:
+                    at = "" if finding.get("seed") is None else f" (seed {finding['seed']})"
+                    msg = str(finding.get("message", ""))
+                    lines.append(f"    {layer}{at}: {msg[:200]}{'...' if len(msg) > 200 else ''}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """``python -m raftbook.exercises.isolate``: regrade notebooks or a source file, outside any kernel."""
+    ap = argparse.ArgumentParser(
+        prog="python -m raftbook.exercises.isolate",
+        description="Regrade students' notebooks (or one source file) outside any kernel: each graded "
+                    "function is graded in fresh processes at seed 0 and at the hidden seed.")
+    ap.add_argument("paths", nargs="*", help="notebooks, or folders to search for notebooks")
+    ap.add_argument("--source", help="a Python file holding the function to grade (instead of notebooks)")
+    ap.add_argument("--name", choices=sorted(COURSE_FUNCTIONS), help="with --source: the rule it replaces")
+    ap.add_argument("--function", help="with --source: the function's name (default: the course's name)")
+    ap.add_argument("--hidden-seed", type=int, default=None,
+                    help=f"the instructor's seed (default: ${SEED_VARIABLE}, if set)")
+    ap.add_argument("--layers", default=",".join(LAYERS), help="comma-separated layers (default: all)")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = ap.parse_args(argv)
+    layers = [layer.strip() for layer in args.layers.split(",") if layer.strip()]
+    if not layers or set(layers) - set(LAYERS):
+        ap.error(f"--layers takes names from {list(LAYERS)}")
+    hidden = args.hidden_seed if args.hidden_seed is not None else (int(_HIDDEN) if _HIDDEN else None)
+    if hidden is not None and hidden < 1:
+        ap.error("the hidden seed is a whole number >= 1")
+    seeds = [0] + ([hidden] if hidden is not None else [])
+    results = []
+    if args.source:
+        if not args.name:
+            ap.error("--source needs --name (the rule the function replaces)")
+        with open(args.source, encoding="utf-8") as f:
+            code = definitions(f.read())
+        fname = args.function or COURSE_FUNCTIONS[args.name]
+        results.append({"source": args.source, "seeds": seeds,
+                        "functions": [regrade(code, args.name, fname, layers, seeds)]})
+    elif not args.paths:
+        ap.error("give notebooks (or folders), or --source")
+    for path in _notebooks(args.paths):
+        try:
+            code = notebook_code(path)
+        except (OSError, ValueError) as exc:
+            results.append({"source": path, "seeds": seeds, "functions": [], "error": str(exc)})
+            continue
+        there = _defined(code)
+        fns = [regrade(code, name, fname, layers, seeds) for name, fname in COURSE_FUNCTIONS.items()
+               if fname in there]
+        results.append({"source": path, "seeds": seeds, "functions": fns})
+    print(json.dumps(results, indent=1) if args.json else _summary(results))
+    return 0
+
+
+if __name__ == "__main__":
+    # Run the package's copy of this module (it already took the hidden seed from the environment).
+    from raftbook.exercises import isolate as _isolate
+    sys.exit(_isolate.main())
+
+
+__all__ = ["NoHiddenSeed", "SEED_VARIABLE", "check", "function_source", "grade_isolated", "hidden_seed", "main", "regrade"]
