@@ -6,14 +6,30 @@ on its own and a typo becomes an InvalidArgument that says how to write it.
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from ...errors import InvalidArgument
 
+#: The longest text a box is read from: a key, a value or a list of groups is short, and a
+#: pasted megabyte should be refused at once rather than parsed.
+MAX_TEXT = 200
+#: Whole numbers typed as values stay below this many digits (what a trace can hold).
+MAX_DIGITS = 30
+
+
+def _short(text, what: str) -> str:
+    if not isinstance(text, str):
+        raise InvalidArgument(f"the {what} box holds text, got {type(text).__name__}")
+    if len(text) > MAX_TEXT:
+        raise InvalidArgument(f"the {what} box holds {len(text):,} characters; type at most "
+                              f"{MAX_TEXT} (a short key, value or list of servers)")
+    return text
+
 
 def parse_groups(text: str) -> list:
     """``"1,2 | 3,4,5"`` (or ``"S1 S2 | S3"``) -> ``[{1, 2}, {3, 4, 5}]``."""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not _short(text, "groups").strip():
         raise InvalidArgument("type the groups to cut the network into, e.g. 1,2 | 3,4,5 "
                               "(servers you leave out form one more group)")
     groups = []
@@ -37,11 +53,19 @@ def groups_call_text(text: str) -> str:
 
 def parse_value(text: str):
     """A value typed in the client form: JSON scalars (1, 2.5, true, null, "a") or plain text."""
-    text = text.strip()
+    text = _short(text, "value").strip()
+    if text[:1] in "[{":
+        return text  # lists and objects are not values a command holds: keep the text as typed
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
+    if isinstance(value, int) and not isinstance(value, bool) and len(text.lstrip("-")) > MAX_DIGITS:
+        raise InvalidArgument(f"that number has {len(text.lstrip('-'))} digits; values have at most "
+                              f"{MAX_DIGITS} (type it in quotes to store it as text)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidArgument(f"{text} is not a finite number; type a number like 2.5, or put it "
+                              "in quotes to store it as text")
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return text
@@ -49,7 +73,7 @@ def parse_value(text: str):
 
 def client_command(op: str, key: str, value: str) -> tuple:
     """The command the client form describes, e.g. ``("set", "x", 1)``; InvalidArgument if incomplete."""
-    key = key.strip()
+    key = _short(key, "key").strip()
     if not key:
         raise InvalidArgument("type a key for the client command (e.g. x)")
     if op == "set":
