@@ -172,6 +172,22 @@ QUESTIONS = {
                      "yesno"),
     "compaction-4": (("39c725b0cacae7b3",), "Figure 2: stable storage is updated before responding to RPCs.",
                      "choice"),
+    # changing the cluster
+    "membership-1": (("1033cd86102d20eb",), "A majority of 4 servers: more than half, the leader included.",
+                     "number"),
+    "membership-2": (("70a7c3af5cfbd6dd",), "Look at S1's configuration right after remove_server, before "
+                     "anything was committed.", "yesno"),
+    "membership-3": (("68adbd602bae652f",), "The set must hold a majority of C_old AND a majority of C_new.",
+                     "choice"),
+    "membership-4": (("47d000b62d40d9c8",), "Find the sentence in which S2 advanced its commit index.",
+                     "number"),
+    "membership-5": (("cf4a37aca1782710",), "What had S2 not done yet when it removed S1?", "choice"),
+    "membership-6": (("5d620e7975d04caf",), "Look at S5's term after 300 ticks alone, with pre_vote=True.",
+                     "yesno"),
+    "membership-7": (("817aac53ae4b427d",), "Look at the row 'a write sent to S5' without CheckQuorum.",
+                     "choice"),
+    "membership-8": (("63d705a89707bfb3",), "The leader sends TimeoutNow only once the target's log matches "
+                     "its own.", "choice"),
 }
 
 #: The options of each choice question, in order (a), (b), ...
@@ -189,6 +205,13 @@ CHOICES = {
                      "it refuses the snapshot"],
     "compaction-4": ["after it sends its reply", "before it sends its reply",
                      "only when it crashes"],
+    "membership-3": ["S1, S2, S3", "S1, S4, S5", "S1, S2, S4", "S2, S3, S4"],
+    "membership-5": ["wait until every server holds its whole log",
+                     "commit an entry of its own term first", "switch to joint consensus"],
+    "membership-7": ["it refuses it", "it appends it, and the write is never committed",
+                     "it forwards it to the new leader"],
+    "membership-8": ["so that the target can catch up with a log that stops growing",
+                     "because TimeoutNow needs an empty log", "to save disk space"],
 }
 
 

@@ -23,7 +23,7 @@ import raftbook as rb
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 CONCEPT = ("00_tour", "01_leader_election", "02_log_replication", "03_terms", "04_safety",
-           "05_log_compaction")
+           "05_log_compaction", "06_changing_the_cluster")
 #: Seconds one notebook may take, top to bottom, before the test gives up (a hang guard:
 #: each takes a few seconds).
 NOTEBOOK_TIMEOUT = 240
@@ -41,6 +41,8 @@ ANSWERS = {
     "terms-1": "b", "terms-2": "b", "terms-3": 2, "terms-4": "c",
     "safety-1": "no", "safety-2": "yes", "safety-3": "no", "safety-4": "c",
     "compaction-1": 4, "compaction-2": "b", "compaction-3": "no", "compaction-4": "b",
+    "membership-1": 3, "membership-2": "no", "membership-3": "c", "membership-4": 2,
+    "membership-5": "b", "membership-6": "no", "membership-7": "b", "membership-8": "a",
 }
 
 

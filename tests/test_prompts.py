@@ -419,3 +419,175 @@ def test_compaction_the_reference_vote_rule_survives_the_explorer():
     with contextlib.redirect_stdout(io.StringIO()):
         exec(fixed, ns)  # noqa: S102
     assert ns["r"].ok and ns["r"].exhausted
+
+
+# -- 06 changing the cluster ----------------------------------------------------------------
+
+CLUSTER_06 = "06_changing_the_cluster"
+
+
+def widget_06(cell_source: str) -> ClusterWidget:
+    """The widget of a cell of notebook 06, skipping the two searches of section 3 when the
+    cell comes after it (sections 4-6 build their clusters from scenarios of their own)."""
+    nb = nbformat.read(NOTEBOOKS / f"{CLUSTER_06}.ipynb", as_version=4)
+    searching, cells = False, []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            searching = cell.source.startswith("## 3.")
+        if cell.cell_type == "code" and cell.source.strip() == cell_source:
+            break
+        if cell.cell_type == "code" and not searching:
+            cells.append(cell)
+    else:
+        raise AssertionError(f"{CLUSTER_06} has no cell {cell_source!r}")
+    sys.path.insert(0, str(NOTEBOOKS))
+    try:
+        ns: dict = {}
+        for cell in cells:
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(cell.source, f"{CLUSTER_06}.ipynb", "exec"), ns)  # noqa: S102
+    finally:
+        sys.path.remove(str(NOTEBOOKS))
+    last = cell_source.splitlines()[-1]
+    exec(cell_source.replace(last, "_shown = " + last), ns)  # noqa: S102
+    assert isinstance(ns["_shown"], ClusterWidget)
+    return ns["_shown"]
+
+
+def explain_labels(w) -> list[str]:
+    w.tabs.selected_index = 2
+    return [label for label, _ in w.explain_list.options]
+
+
+def test_06_a_removed_server_starts_no_election():
+    says(CLUSTER_06, "pick S1 and click **Timeout**: S1 is outside its configuration, so it "
+         "starts no election (the **Explain** tab says why)", "crash the new leader (pick it, "
+         "click **Crash**) and click **Run N** until there is a new leader", "three of the four "
+         "members still run, a majority, and S1 never becomes a candidate")
+    w = widget_06("rb.show(c)")
+    c = w.cluster
+    new = c.leader
+    assert new not in (None, 1) and 1 not in c.members and c.nodes[1].role is rb.Role.FOLLOWER
+    term = c.nodes[1].current_term
+    pick_server(w, 1)
+    click(w, "Timeout")
+    assert c.nodes[1].role is rb.Role.FOLLOWER and c.nodes[1].current_term == term
+    assert "election_skipped_not_member" in [r.code for r in c.history[-1].reasons]
+    assert any("S1 did not start an election: it is not in its configuration" in label
+               for label in explain_labels(w))
+    start = len(c.history)
+    pick_server(w, new)
+    click(w, "Crash")
+    for _ in range(10):
+        click(w, "Run N")
+        if c.leader is not None:
+            break
+    assert c.leader not in (None, 1, new)
+    assert len(c.members) == 4 and len(c.members - c.crashed) == 3
+    assert not [r for ev in c.history[start:] for r in ev.reasons
+                if r.node == 1 and r.code == "election_started"]
+    assert any(r.node == 1 and r.code == "election_skipped_not_member"
+               for ev in c.history[start:] for r in ev.reasons)
+
+
+def test_06_joint_consensus_needs_both_majorities():
+    says(CLUSTER_06, "crash S4 and S5 (pick each, click **Crash**), set N to 100 and click "
+         "**Run N**", "The joint entry reaches S1, S2 and S3, a majority of the old configuration, "
+         "yet no commit index moves past 1", "restart S5 and click **Run N** again: the joint entry "
+         "commits, S1 appends C_new = {S1, S4, S5} at index 3, and that commits too")
+    w = widget_06("rb.show(joint)")
+    c = w.cluster
+    for i in (4, 5):
+        pick_server(w, i)
+        click(w, "Crash")
+    w.n_ticks.value = 100
+    click(w, "Run N")
+    joint_entry = ("config", (1, 4, 5), (1, 2, 3))
+    assert all(c.nodes[i].log[2].command == joint_entry for i in (1, 2, 3))
+    assert all(n.commit_index <= 1 for n in c.nodes.values())
+    pick_server(w, 5)
+    click(w, "Restart")
+    click(w, "Run N")
+    s1 = c.nodes[1]
+    assert s1.log[3].command == ("config", (1, 4, 5)) and s1.commit_index >= 3
+    assert s1.members == {1, 4, 5} and s1.members_old is None and c.leader == 1
+
+
+def test_06_the_2015_counterexample_in_the_widget():
+    says(CLUSTER_06, "open the **Tables** tab: S1 and S2 are both leaders (of terms 3 and 2), and "
+         "S2's commit index is 2", "open the **Explain** tab and find the sentence in which S2 "
+         "advanced its commit index: how many servers did it count, and how many did it need?")
+    w = widget_of(CLUSTER_06, "rb.show(bug)")
+    c = w.cluster
+    assert c.violation is not None and c.violation.property == "leader_completeness"
+    w.tabs.selected_index = 1
+    tables = w.tables.value
+    assert "leader" in tables
+    assert [(c.nodes[i].role, c.nodes[i].current_term) for i in (1, 2)] == \
+        [(rb.Role.LEADER, 3), (rb.Role.LEADER, 2)]
+    assert c.nodes[2].commit_index == 2
+    found = [label for label in explain_labels(w) if "S2 advanced its commit index from 1 to 2" in label]
+    assert found and "a majority (2 servers, 2 needed)" in found[0]  # the answer to question 4
+
+
+def test_06_prevote_keeps_a_cut_off_follower_quiet():
+    says(CLUSTER_06, "cut off another follower in the widget below (PreVote is on): type `2` in "
+         "the groups box, click **Partition**, set N to 300 and click **Run N**", "In the "
+         "**Tables** tab S2's term has not moved", "click **Heal** and **Run N** again: S4 still "
+         "leads, in term 1")
+    w = widget_06("rb.show(quiet)")
+    c = w.cluster
+    assert c.config.pre_vote and c.leader == 4 and c.nodes[4].current_term == 1
+    term = c.nodes[2].current_term
+    w.groups_text.value = "2"
+    click(w, "Partition")
+    assert not c.can_reach(2, 4)
+    w.n_ticks.value = 300
+    click(w, "Run N")
+    assert c.nodes[2].current_term == term
+    assert any(r.node == 2 and r.code == "pre_vote_started" for r in c.reasons())
+    w.tabs.selected_index = 1
+    assert "current_term" in w.tables.value
+    click(w, "Heal")
+    click(w, "Run N")
+    assert c.leader == 4 and all(n.current_term == 1 for n in c.nodes.values())
+
+
+def test_06_checkquorum_a_cut_off_leader_steps_down_and_refuses():
+    says(CLUSTER_06, "set N to 10 and click **Run N** until S5 is no longer a leader: a few "
+         "clicks; the **Explain** tab says why it stepped down", "pick S5 as the client's target "
+         "(the last dropdown of the client row) and click **Propose**: it is refused, because S5 "
+         "knows it is not the leader")
+    w = widget_06("rb.show(rb.scenarios.leader_cut_off(check_quorum=True))")
+    c = w.cluster
+    assert c.nodes[5].role is rb.Role.LEADER and c.groups is not None
+    w.n_ticks.value = 10
+    clicks = 0
+    while c.nodes[5].role is rb.Role.LEADER:
+        click(w, "Run N")
+        clicks += 1
+        assert clicks <= 6, "S5 still leads after six clicks"
+    assert any("S5" in label and "stepped down" in label for label in explain_labels(w))
+    w.target.value = 5
+    w.buttons["Propose"].click()
+    assert w.last_error is not None and "not the leader" in w.last_error
+    assert not c.proposals
+
+
+def test_06_leader_transfer_in_the_widget():
+    says(CLUSTER_06, "Click **Propose**: S2 refuses (the status line says why). Click **Run N** "
+         "(N = 10): S1 is caught up and takes over. Click **Propose** again: now it goes to S1, "
+         "the new leader.")
+    w = widget_06("handover = rb.scenarios.lagging_transfer_target()\n"
+                  "handover.transfer_leadership(1)\nrb.show(handover)")
+    c = w.cluster
+    assert c.leader == 2 and c.nodes[2].transfer_to == 1
+    w.buttons["Propose"].click()
+    assert w.last_error is not None and "handing leadership to S1" in w.last_error
+    assert "handing leadership" in w.status.value
+    assert w.n_ticks.value == 10
+    click(w, "Run N")
+    assert c.leader == 1
+    click(w, "Propose")
+    p = c.proposals[-1]
+    assert p.node == 1

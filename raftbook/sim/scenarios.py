@@ -439,6 +439,75 @@ def vote_without_saving(node, msg) -> list:
     return [RequestVoteReply(node.id, msg.src, node.current_term, grant)]
 
 
+# -- beyond Figure 2: PreVote, CheckQuorum, leader transfer (thesis 3.10, 6.2, 9.6) ---------
+
+def _settled_leader(c: Cluster) -> int:
+    c.run_until(lambda c: c.leader is not None, 500)
+    return c.leader
+
+
+def disruptive_server(seed: int = 7, pre_vote: bool = False, healed: bool = True) -> Cluster:
+    """A server cut off from the others comes back; with or without PreVote.
+
+    Five servers elect a leader and settle; the network then cuts off S5 (S4 leads
+    with the default seed) for 300 ticks, and heals (``healed=True``) for 200 more.
+    What to look at: without PreVote S5 times out again and again, alone, raising its
+    term each time; back in the network its high term deposes the healthy leader
+    (``c.nodes[5].current_term``, then the leader's term). With ``pre_vote=True`` S5
+    only asks whether it could win: nobody's term moves, and the leader stays.
+    """
+    _check_seed(seed)
+    c = Cluster(n=5, seed=seed, config=Config(pre_vote=bool(pre_vote)))
+    _settled_leader(c)
+    c.run(50)
+    cut = max(i for i in c.nodes if i != c.leader)
+    c.partition({cut})
+    c.run(300)
+    if healed:
+        c.heal()
+        c.run(200)
+    return c
+
+
+def leader_cut_off(seed: int = 2, check_quorum: bool = False) -> Cluster:
+    """A leader cut off from the majority, just after the partition.
+
+    Five servers elect a leader (S5 with the default seed) and settle; the network
+    then splits the leader from the other four. What to look at: run it on. The four
+    elect a new leader in a newer term. Without CheckQuorum the old leader stays
+    leader of its old term, alone, and accepts client writes it can never commit;
+    with ``check_quorum=True`` it steps down once a check window passes without word
+    from a majority (``stepped_down_no_quorum``).
+    """
+    _check_seed(seed)
+    c = Cluster(n=5, seed=seed, config=Config(check_quorum=bool(check_quorum)))
+    old = _settled_leader(c)
+    c.run(20)
+    c.partition({old}, set(c.nodes) - {old})
+    return c
+
+
+def lagging_transfer_target(seed: int = 3) -> Cluster:
+    """A leader about to hand over to a server that missed some writes.
+
+    Three servers elect a leader (S2 with the default seed); the first other server
+    (S1) crashes, misses three writes, and restarts, far behind. What to look at:
+    ``c.transfer_leadership(1)`` makes the leader refuse new proposals, catch S1 up,
+    and send it ``TimeoutNow``; S1 starts an election at once and wins.
+    """
+    _check_seed(seed)
+    c = Cluster(n=3, seed=seed)
+    leader = _settled_leader(c)
+    c.run(20)
+    lag = next(i for i in c.nodes if i != leader)
+    c.crash(lag)
+    for k in range(3):
+        c.propose(("set", "x", k))
+    c.run(30)
+    c.restart(lag)
+    return c
+
+
 #: Every scenario by name.
 SCENARIOS = {
     "figure7": figure7,
@@ -450,6 +519,9 @@ SCENARIOS = {
     "follower_behind_snapshot": follower_behind_snapshot,
     "stale_snapshot": stale_snapshot,
     "crash_between_reply_and_save": crash_between_reply_and_save,
+    "disruptive_server": disruptive_server,
+    "leader_cut_off": leader_cut_off,
+    "lagging_transfer_target": lagging_transfer_target,
 }
 
 
