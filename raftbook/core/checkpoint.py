@@ -37,7 +37,6 @@ class Checkpointing:
          self.last_applied, kv, results, next_index, match_index, self.leader_id, votes,
          self.heartbeat_elapsed, self.election_elapsed, self.election_timeout,
          self.snapshot_data, self._saved, beyond, rng) = s
-        self._import_beyond(beyond)
         self.log = RaftLog._unshare(log)
         if type(results) is tuple:
             shared, count = results
@@ -46,6 +45,8 @@ class Checkpointing:
         self.next_index, self.match_index = dict(next_index), dict(match_index)
         self.votes = set(votes)
         self.rng.setstate(rng)
+        # after the log: the configuration in use is read from it
+        self._import_beyond(beyond)
         if self._reasons is not None:
             self._reasons = []
 
