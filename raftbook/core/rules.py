@@ -56,6 +56,18 @@ def adopt_newer_term(node, term: int) -> bool:
     return False
 
 
+def reply_is_stale(node, msg, role: Role) -> bool:
+    """True (and noted) when a reply is from an older term or reaches a server no longer ``role``.
+
+    Such a reply answers a request made in a situation that has passed: it counts for nothing.
+    """
+    if msg.term < node.current_term or node.role is not role:
+        node.note("reply_ignored_stale", sender=msg.src, msg_term=msg.term,
+                  current_term=node.current_term, role=node.role.value, type=type(msg).__name__)
+        return True
+    return False
+
+
 def handle_request_vote(node, msg) -> list:
     """RequestVote RPC, receiver side (Figure 2)."""
     adopt_newer_term(node, msg.term)
@@ -92,10 +104,7 @@ def handle_request_vote_reply(node, msg) -> list:
     """A candidate counts votes; a majority makes it leader."""
     if adopt_newer_term(node, msg.term):
         return []
-    # A reply from an older term, or reaching a server no longer a candidate, counts for nothing.
-    if msg.term < node.current_term or node.role is not Role.CANDIDATE:
-        node.note("reply_ignored_stale", sender=msg.src, msg_term=msg.term,
-                  current_term=node.current_term, role=node.role.value, type="RequestVoteReply")
+    if reply_is_stale(node, msg, Role.CANDIDATE):  # a reply from a situation that has passed
         return []
     if not msg.vote_granted:
         node.note("vote_denied_received", voter=msg.src, term=node.current_term,
@@ -184,10 +193,7 @@ def handle_append_entries_reply(node, msg) -> list:
     """The leader's bookkeeping: match/next index from the reply, back-off on failure."""
     if adopt_newer_term(node, msg.term):
         return []
-    # A reply from an older term, or reaching a server no longer leader, counts for nothing.
-    if msg.term < node.current_term or node.role is not Role.LEADER:
-        node.note("reply_ignored_stale", sender=msg.src, msg_term=msg.term,
-                  current_term=node.current_term, role=node.role.value, type="AppendEntriesReply")
+    if reply_is_stale(node, msg, Role.LEADER):  # a reply from a situation that has passed
         return []
     peer = msg.src
     # Leaders: on success, raise matchIndex and nextIndex for the follower (§5.3).
@@ -272,10 +278,7 @@ def handle_install_snapshot_reply(node, msg) -> list:
     """The leader's bookkeeping after a follower installed its snapshot (Figure 13, §7)."""
     if adopt_newer_term(node, msg.term):
         return []
-    # A reply from an older term, or reaching a server no longer leader, counts for nothing.
-    if msg.term < node.current_term or node.role is not Role.LEADER:
-        node.note("reply_ignored_stale", sender=msg.src, msg_term=msg.term,
-                  current_term=node.current_term, role=node.role.value, type="InstallSnapshotReply")
+    if reply_is_stale(node, msg, Role.LEADER):  # a reply from a situation that has passed
         return []
     peer = msg.src
     # The follower now holds everything up to the snapshot's last index: raise matchIndex
