@@ -192,9 +192,10 @@ def _server(out, i, a, x, y, selected, is_top_leader, membership=False):
     if line2:
         out.append(f'<text x="{x}" y="{y + NODE_R + 30}" text-anchor="middle" font-size="10" '
                    f'fill="#868e96">{line2}</text>')
+    below = y + NODE_R + (30 if line2 else 18) + 12
     for k, text in enumerate(extra):
         colour = UNSAVED if text.startswith("unsaved") else "#495057"
-        out.append(f'<text data-extra="{k}" x="{x}" y="{y + NODE_R + 42 + 12 * k}" '
+        out.append(f'<text data-extra="{k}" x="{x}" y="{below + 12 * k}" '
                    f'text-anchor="middle" font-size="10" fill="{colour}">{escape(text)}</text>')
     out.append('</g>')
 
