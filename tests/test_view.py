@@ -385,3 +385,207 @@ def test_nodes_messages_and_proposals_tables():
 def pd_na():
     import pandas as pd
     return pd.NA
+
+
+# ---------------------------------------------------------------- beyond Figure 2 (issues 15, 16)
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def lagging_after_compaction() -> rb.Cluster:
+    """A leader that compacted its log while a follower was down, and the InstallSnapshot
+    that brings the follower back in flight."""
+    c = rb.Cluster(3, seed=1)
+    assert c.run_until(lambda c: c.leader is not None, 1000)
+    c.run(30)
+    ld = c.leader
+    f = next(i for i in c.nodes if i != ld)
+    c.crash(f)
+    for k in range(5):
+        c.propose(("set", f"k{k}", k))
+    c.run(40)
+    c.propose(("set", "y", 9))
+    c.compact(ld)
+    for e in list(c.in_flight):
+        c.drop(e.id)
+    c.restart(f)
+    for _ in range(50):
+        c.tick()
+        if any(e.type == "InstallSnapshot" for e in c.in_flight):
+            break
+        for e in list(c.in_flight):
+            c.deliver(e.id)
+    assert any(e.type == "InstallSnapshot" for e in c.in_flight)
+    return c
+
+
+def test_log_cells_carry_their_real_index_after_compaction():
+    c = lagging_after_compaction()
+    ld = c.leader
+    node = c.nodes[ld]
+    assert node.snapshot_index == 6 and [e.index for e in node.log] == [7]
+    root = parse(render_svg(c))
+    got = cells(root, ld)
+    assert set(got) == {7}
+    assert got[7].get("data-entry-term") == str(node.log[7].term)
+    assert "y=9" in got[7].find(SVG + "title").text
+    for i, n in c.nodes.items():
+        assert set(cells(root, i)) == {e.index for e in n.log}
+        row = next(e for e in root.iter() if e.get("data-log-row") == str(i))
+        assert row.get("data-last-index") == str(n.log.last_index)
+    # the compacted prefix is one block, labelled with its last index and term
+    blocks = [e for e in root.iter() if e.get("data-snapshot-node") is not None]
+    assert [b.get("data-snapshot-node") for b in blocks] == [str(ld)]
+    b = blocks[0]
+    assert b.get("data-snapshot-index") == "6" and b.get("data-snapshot-term") == str(node.snapshot_term)
+    text = "".join(b.itertext())
+    assert f"snapshot ..6, term {node.snapshot_term}" in text
+    # a plain cluster draws no block
+    plain = parse(render_svg(elected(3)))
+    assert not [e for e in plain.iter() if e.get("data-snapshot-node") is not None]
+
+
+def test_state_json_after_compaction_round_trips_and_keeps_real_indexes():
+    from raftbook.ui.state import apply_diff, picture_state, state_diff
+    c = lagging_after_compaction()
+    ld = c.leader
+    before = picture_state(c)
+    assert before["more"][str(ld)]["snap"] == [6, c.nodes[ld].snapshot_term]
+    # the log holds the entries after the snapshot: entry k has index snap + 1 + k
+    assert before["logs"][str(ld)] == [[e.term, "y=9"] for e in c.nodes[ld].log]
+    events = len(c.history)
+    for e in list(c.in_flight):
+        c.deliver(e.id)
+    after = picture_state(c)
+    f = next(i for i in c.nodes if i != ld and c.nodes[i].snapshot_index)
+    assert after["more"][str(f)]["snap"][0] == 6
+    assert apply_diff(before, state_diff(before, after)) == after
+    c.goto(events)  # back before the follower installed the snapshot
+    assert apply_diff(after, state_diff(after, before)) == picture_state(c) == before
+    assert "more" in state_diff(after, before)
+    # nothing beyond Figure 2: nothing more in the state
+    assert picture_state(elected(3))["more"] == {}
+
+
+def test_install_snapshot_and_the_kinds_beyond_figure_2_are_drawn_as_their_own():
+    c = lagging_after_compaction()
+    root = parse(render_svg(c))
+    snap = next(e for e in c.in_flight if e.type == "InstallSnapshot")
+    g = messages(root)[snap.id]
+    assert g.get("data-type") == "InstallSnapshot" and g.get("data-label") == "snap 6"
+    line = g.find(SVG + "line")
+    assert line.get("stroke-dasharray") == "8 3" and "InstallSnapshot" in line.get("marker-end")
+    assert "snap n: InstallSnapshot" in "".join(root.itertext())
+    c.deliver(snap.id)
+    reply = next(e for e in c.in_flight if e.type == "InstallSnapshotReply")
+    assert messages(parse(render_svg(c)))[reply.id].get("data-label") == "snap ok 6"
+    # a pre-vote round: PV, PV yes, drawn with their own dash; a plain RequestVote is not
+    p = rb.Cluster(3, seed=1, config=rb.Config(pre_vote=True))
+    p.timeout(1)
+    for e in p.in_flight:
+        assert e.msg.pre_vote
+    ms = messages(parse(render_svg(p)))
+    assert {m.get("data-label") for m in ms.values()} == {"PV"}
+    assert {m.get("data-type") for m in ms.values()} == {"RequestVote"}
+    assert all(m.find(SVG + "line").get("stroke-dasharray") for m in ms.values())
+    for e in list(p.in_flight):
+        p.deliver(e.id)
+    assert {m.get("data-label") for m in messages(parse(render_svg(p))).values()} == {"PV yes"}
+    q = rb.Cluster(3, seed=1)
+    q.timeout(1)
+    for m in messages(parse(render_svg(q))).values():
+        assert m.get("data-label") == "RV"
+        assert m.find(SVG + "line").get("stroke-dasharray") is None
+    assert message_label(rb.TimeoutNow(1, 2, 3)) == "TimeoutNow"
+
+
+def _forgetful_cluster():
+    from raftbook.core import rules
+    from raftbook.scenarios import vote_without_saving
+
+    def append_without_saving(node, msg):
+        node.persist = lambda: None
+        try:
+            return rules.handle_append_entries(node, msg)
+        finally:
+            del node.persist
+    return rb.Cluster(3, seed=1, config=rb.Config(persistence="explicit"),
+                      handlers={"append_entries": append_without_saving,
+                                "request_vote": vote_without_saving})
+
+
+def test_unsaved_state_is_marked_on_the_server_and_its_entries():
+    c = _forgetful_cluster()
+    c.timeout(1)
+    while c.leader is None:
+        for e in list(c.in_flight):
+            c.deliver(e.id)
+    c.propose(("set", "x", 1))
+    for _ in range(c.config.heartbeat_interval):
+        c.tick()
+    f = next(e.msg.dst for e in c.in_flight if e.type == "AppendEntries" and e.msg.entries)
+    for e in list(c.in_flight):
+        if e.type == "AppendEntries" and e.msg.dst == f:
+            c.deliver(e.id)
+    node = c.nodes[f]
+    assert "log" in node.unsaved and node.saved["last_index"] == 0
+    root = parse(render_svg(c))
+    s = servers(root)[f]
+    assert s.get("data-unsaved") == " ".join(node.unsaved)
+    assert any(t.startswith("unsaved: ") and "log" in t for t in s.itertext())
+    marked = {k for k, e in cells(root, f).items() if e.get("data-unsaved") == "true"}
+    assert marked == {e.index for e in node.log} and marked
+    # the leader saved everything: no mark
+    ld = c.leader
+    assert c.nodes[ld].unsaved == [] and servers(root)[ld].get("data-unsaved") is None
+    assert not [e for e in cells(root, ld).values() if e.get("data-unsaved")]
+    from raftbook.ui.state import picture_state
+    assert picture_state(c)["more"][str(f)]["unsaved_from"] == 1
+    assert "unsaved" in nodes_table(c).columns
+
+
+def test_members_learners_and_transfer_are_marked():
+    c = rb.Cluster(4, seed=3, members={1, 2, 3})
+    assert c.run_until(lambda c: c.leader is not None, 2000)
+    c.propose(("set", "a", 1))
+    c.run(30)
+    ld = c.leader
+    c.add_server(4)
+    root = parse(render_svg(c))
+    s = servers(root)
+    assert s[4].get("data-member") == "false" and s[4].get("data-learner") == "true"
+    assert s[4].get("opacity") == "0.55"
+    text4 = list(s[4].itertext())
+    assert "config {1,2,3}" in text4 and "not a member · catching up" in text4
+    assert s[ld].get("data-member") == "true" and s[ld].get("data-config") == "1 2 3"
+    assert c.run_until(lambda c: 4 in c.nodes[c.leader].members and c.nodes[4].members == c.members, 500)
+    c.run(40)
+    root = parse(render_svg(c))
+    s = servers(root)
+    assert all(s[i].get("data-member") == "true" for i in c.nodes)
+    assert "config {1,2,3,4}" in list(s[4].itertext())
+    # the configuration entry in the log grid
+    cfg = [e for e in c.nodes[c.leader].log if isinstance(e.command, tuple) and e.command[0] == "config"]
+    cell = cells(root, c.leader)[cfg[-1].index]
+    assert "config {1,2,3,4}" in cell.find(SVG + "title").text
+    assert "config {1,2,3,4}" in logs_table(c).loc[cfg[-1].index, f"S{c.leader}"]
+    ld = c.leader
+    to = next(i for i in c.nodes if i != ld)
+    c.transfer_leadership(to)
+    s = servers(parse(render_svg(c)))
+    assert s[ld].get("data-transfer-to") == str(to)
+    assert f"transfer → S{to}" in " ".join(s[ld].itertext())
+    # a plain cluster has none of these
+    plain = servers(parse(render_svg(elected(3))))
+    assert all(e.get("data-member") is None and e.get("data-config") is None for e in plain.values())
+
+
+def test_joint_configuration_is_marked_joint():
+    c = rb.Cluster(4, seed=3, members={1, 2, 3}, config=rb.Config(membership="joint"))
+    assert c.run_until(lambda c: c.leader is not None, 2000)
+    c.propose(("set", "a", 1))
+    c.run(30)
+    c.change_members({1, 2, 4})
+    assert c.run_until(lambda c: any(n.members_old is not None for n in c.nodes.values()), 500)
+    root = parse(render_svg(c))
+    joint = [e for e in servers(root).values() if e.get("data-config-old")]
+    assert joint and all(any(t.endswith("(joint)") for t in e.itertext()) for e in joint)

@@ -837,3 +837,31 @@ def test_spacetime_tab_shows_every_event_sentence_whole(pair):
         from html import escape
         assert escape(f"{ev.kind}: {ev.summary}") in html
     assert w.spacetime_events.style.description_width == "initial"
+
+
+def test_compact_button_and_picture_menu_are_c_compact(pair):
+    w, c, twin = pair
+    ld = c.leader
+    assert c.nodes[ld].last_applied > 0
+    w.server_select.value = ld
+    w.buttons["Compact"].click()
+    twin.compact(ld)
+    same(c, twin)
+    assert c.history[-1].kind == "compact" and c.nodes[ld].snapshot_index > 0
+    root = ET.fromstring(w.picture.value)
+    snap = c.nodes[ld].snapshot_index
+    blocks = [e for e in root.iter() if e.get("data-snapshot-node") == str(ld)]
+    assert [b.get("data-snapshot-index") for b in blocks] == [str(snap)]
+    shown = {int(e.get("data-index")) for e in root.iter() if e.get("data-log-node") == str(ld)}
+    assert shown == {e.index for e in c.nodes[ld].log}
+    assert w.picture._rb_state["more"][str(ld)]["snap"] == [snap, c.nodes[ld].snapshot_term]
+    # the same from the server's menu in the picture; nothing applied since: refused, unchanged
+    f = follower_of(c)
+    w.front_act("Compact", node=f)
+    twin.compact(f)
+    same(c, twin)
+    events = len(c.history)
+    w.front_act("Compact", node=f)
+    assert len(c.history) == events and w.last_error is not None and "applied nothing" in str(w.last_error)
+    same(c, twin)
+    assert "Compact" in w.buttons and w.buttons["Compact"].tooltip.startswith("c.compact(")

@@ -19,8 +19,20 @@ MSG_COLOUR = {
     "append failed": "#c92a2a",
     "InstallSnapshot": "#7048e8",
     "InstallSnapshotReply": "#9775fa",
+    "PreVote": "#e8590c",
+    "pre-vote granted": "#66a80f",
+    "pre-vote denied": "#e64980",
+    "TimeoutNow": "#ae3ec9",
     "lost": "#9a9a9a",
 }
+
+#: Dash pattern of an arrow by kind (the rest are solid): kinds beyond Figure 2 are
+#: told apart by their dash as well as their colour.
+MSG_DASH = {"PreVote": "6 2 1 2", "pre-vote granted": "6 2 1 2", "pre-vote denied": "6 2 1 2",
+            "InstallSnapshot": "8 3", "InstallSnapshotReply": "8 3", "TimeoutNow": "1 2"}
+#: The block standing for a compacted log prefix, and the mark of unsaved state.
+SNAPSHOT_FILL = "#dee2e6"
+UNSAVED = "#c92a2a"
 
 #: Term colours for log cells, cycled (term 1 is the first colour).
 TERM_COLOURS = ("#74c0fc", "#ffa94d", "#b197fc", "#8ce99a", "#ff8787", "#ffe066",

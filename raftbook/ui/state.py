@@ -14,16 +14,27 @@ Shape of a state::
      "servers": {"1": {"role", "term", "vote", "crashed", "commit", "elapsed", "timeout",
                        "left", "votes", "quorum", "next", "match", "group"}, ...},
      "logs": {"1": [[term, "command text"], ...], ...},
-     "msgs": {"17": [src, dst, type, kind, label, term, sent_at, deliver_at, lost, description]}}
+     "msgs": {"17": [src, dst, type, kind, label, term, sent_at, deliver_at, lost, description]},
+     "more": {"1": {"snap": [index, term], "unsaved": [...], "unsaved_from": index,
+                    "config": [ids], "config_old": [ids], "member": false, "learner": true,
+                    "transfer": id}, ...}}
+
+A log lists the entries the server still holds: after compaction the first one
+has index ``snap[0] + 1`` (``more[id]["snap"]``, the snapshot's last index and
+term), not 1. ``more`` holds only what goes beyond Figure 2, and only for the
+servers where it says something (a snapshot, unsaved state under explicit
+persistence, the configuration once the cluster uses membership changes), so a
+plain cluster's state has ``"more": {}``.
 
 A diff is ``{"set": {key: value}, "servers": {id: {field: value}},
-"msgs": {id: [...] | None}, "logs": {id: [kept, [entries after kept]]}}``
-with only the parts that changed.
+"msgs": {id: [...] | None}, "logs": {id: [kept, [entries after kept]]},
+"more": {id: {...} | None}}`` with only the parts that changed (a server's
+``more`` travels whole).
 """
 from __future__ import annotations
 
-from ..core.describe import command_text, describe_message
-from .graph import cluster_graph
+from ..core.describe import describe_message
+from .graph import cluster_graph, entry_text
 
 _TOP = ("n", "now", "tick_ms", "leader", "groups", "safety", "events")
 
@@ -33,7 +44,8 @@ def picture_state(cluster, graph=None) -> dict:
     g = cluster_graph(cluster) if graph is None else graph
     violation = g.graph["violation"]
     groups = g.graph["groups"]
-    servers, logs = {}, {}
+    servers, logs, more = {}, {}, {}
+    membership = g.graph.get("membership", False)
     for i, a in g.nodes(data=True):
         servers[str(i)] = {
             "role": a["role"], "term": a["term"], "vote": a["voted_for"], "crashed": a["crashed"],
@@ -43,7 +55,10 @@ def picture_state(cluster, graph=None) -> dict:
             "next": {str(k): v for k, v in a["next_index"].items()},
             "match": {str(k): v for k, v in a["match_index"].items()},
         }
-        logs[str(i)] = [[e.term, command_text(e.command)] for e in a["log"]]
+        logs[str(i)] = [[e.term, entry_text(e.command)] for e in a["log"]]
+        extra = _more(a, membership)
+        if extra:
+            more[str(i)] = extra
     msgs = {}
     flight = cluster.flight
     for src, dst, key, a in g.edges(keys=True, data=True):
@@ -57,8 +72,29 @@ def picture_state(cluster, graph=None) -> dict:
         "safety": None if violation is None else {"property": violation.property,
                                                   "text": str(violation)},
         "events": len(cluster.history),
-        "servers": servers, "logs": logs, "msgs": msgs,
+        "servers": servers, "logs": logs, "msgs": msgs, "more": more,
     }
+
+
+def _more(a: dict, membership: bool) -> dict:
+    """What a server's picture shows beyond Figure 2 (empty for a plain cluster)."""
+    out: dict = {}
+    if a.get("snapshot_index"):
+        out["snap"] = [a["snapshot_index"], a["snapshot_term"]]
+    if a.get("unsaved"):
+        out["unsaved"] = list(a["unsaved"])
+        if a["unsaved_from"] is not None:
+            out["unsaved_from"] = a["unsaved_from"]
+    if membership:
+        out["config"] = list(a["members"])
+        if a["members_old"] is not None:
+            out["config_old"] = list(a["members_old"])
+        out["member"] = a["member"]
+        if a["learner"]:
+            out["learner"] = True
+        if a["transfer_to"] is not None:
+            out["transfer"] = a["transfer_to"]
+    return out
 
 
 def _log_diff(old: list, new: list):
@@ -102,6 +138,11 @@ def state_diff(old: dict, new: dict) -> dict:
             logs[i] = d
     if logs:
         out["logs"] = logs
+    old_more, new_more = old.get("more", {}), new.get("more", {})
+    more = {i: m for i, m in new_more.items() if old_more.get(i) != m}
+    more.update({i: None for i in old_more if i not in new_more})
+    if more:
+        out["more"] = more
     return out
 
 
@@ -129,4 +170,11 @@ def apply_diff(state: dict, diff: dict) -> dict:
     for i in list(logs):
         if i not in servers:
             logs.pop(i)
+    more = dict(state.get("more", {}))
+    for i, m in diff.get("more", {}).items():
+        if m is None:
+            more.pop(i, None)
+        else:
+            more[i] = m
+    out["more"] = {i: m for i, m in more.items() if i in servers}
     return out

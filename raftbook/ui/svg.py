@@ -17,6 +17,13 @@ material can find them:
   data-dst data-term data-lost data-selected ...>``
 - each log cell ``<g data-log-node="i" data-index data-entry-term
   data-committed ...>``; each log row ``<g data-log-row="i" ...>``
+- a compacted log prefix ``<g data-snapshot-node="i" data-snapshot-index
+  data-snapshot-term>``; an entry a crash would lose (explicit persistence) has
+  ``data-unsaved="true"``; a server with unsaved state ``data-unsaved="current_term
+  voted_for log"``; once the cluster uses membership changes each server has
+  ``data-member``, ``data-config="1 2 3"`` (and ``data-config-old`` in joint
+  consensus), a learner ``data-learner="true"``, a leader handing over
+  ``data-transfer-to``
 - each partition group ``<g data-partition-group="k" data-members="1 2">``
 - the banner ``<g data-safety="ok|violated" data-property=...>``
 
@@ -34,7 +41,8 @@ from .checks import check_max_log, is_whole
 from .graph import cluster_graph
 from .layout import BANNER_H, NODE_R, layout
 from .loggrid import CELL_W, LOG_X, MAX_LOG, draw_log_grid, row_height
-from .palette import CRASHED_FILL, FADED, MSG_COLOUR, ROLE_FILL, TERM_COLOURS
+from .graph import ids_text
+from .palette import CRASHED_FILL, FADED, MSG_COLOUR, MSG_DASH, ROLE_FILL, TERM_COLOURS, UNSAVED
 
 _BOLD = ' font-weight="bold"'
 
@@ -62,6 +70,34 @@ def _markers() -> str:
 
 
 _MARKERS = _markers()
+#: Hatching for log entries a crash would lose (added to the SVG only when one is drawn).
+_HATCH = (f'<defs><pattern id="rb-unsaved" width="5" height="5" patternUnits="userSpaceOnUse" '
+          f'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="5" stroke="{UNSAVED}" '
+          f'stroke-width="1.2" stroke-opacity="0.45"/></pattern></defs>')
+_FIELD = {"current_term": "term", "voted_for": "vote", "log": "log", "snapshot": "snapshot"}
+
+
+def extra_lines(a, membership: bool) -> list:
+    """The lines under a server beyond Figure 2: its configuration, whether it is a
+    member, a learner, a transfer target, what a crash now would lose."""
+    lines = []
+    if membership:
+        text = f"config {ids_text(a['members'])}"
+        if a["members_old"] is not None:
+            text += " (joint)"
+        lines.append(text)
+        flags = []
+        if not a["member"]:
+            flags.append("not a member")
+        if a["learner"]:
+            flags.append("catching up")
+        if a["transfer_to"] is not None:
+            flags.append(f"transfer → S{a['transfer_to']}")
+        if flags:
+            lines.append(" · ".join(flags))
+    if a.get("unsaved"):
+        lines.append("unsaved: " + ", ".join(_FIELD.get(f, f) for f in a["unsaved"]))
+    return lines
 
 
 def _banner(out, violation, width):
@@ -83,9 +119,10 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[:n - 1] + "…"
 
 
-def _server(out, i, a, x, y, selected, is_top_leader):
+def _server(out, i, a, x, y, selected, is_top_leader, membership=False):
     role = a["role"]
     crashed = a["crashed"]
+    extra = extra_lines(a, membership)
     fill = CRASHED_FILL if crashed else ROLE_FILL[role]
     group = a["group"]
     left = a["ticks_left"]
@@ -99,13 +136,28 @@ def _server(out, i, a, x, y, selected, is_top_leader):
         attrs += f' data-group="{group + 1}"'
     if selected:
         attrs += ' data-selected="true"'
-    out.append(f'<g {attrs}{FADED if crashed else ""}>')
+    dim = crashed
+    if membership:
+        attrs += (f' data-member="{"true" if a["member"] else "false"}" '
+                  f'data-config="{" ".join(map(str, a["members"]))}"')
+        if a["members_old"] is not None:
+            attrs += f' data-config-old="{" ".join(map(str, a["members_old"]))}"'
+        if a["learner"]:
+            attrs += ' data-learner="true"'
+        if a["transfer_to"] is not None:
+            attrs += f' data-transfer-to="{a["transfer_to"]}"'
+        dim = dim or not a["member"]
+    if a.get("unsaved"):
+        attrs += f' data-unsaved="{" ".join(a["unsaved"])}"'
+    out.append(f'<g {attrs}{FADED if dim else ""}>')
     vote = a["voted_for"]
     tip = (f"S{i}: {'crashed ' if crashed else ''}{role}, term {a['term']}, voted for "
            f"{'nobody' if vote is None else f'S{vote}'}, commit index {a['commit_index']}")
     if left is not None and not crashed:
         tip += f", election timer fires in {left} ticks"
-    out.append(f'<title>{tip}</title>')
+    if extra:
+        tip += "; " + "; ".join(extra)
+    out.append(f'<title>{escape(tip)}</title>')
     if selected:
         out.append(f'<circle cx="{x}" cy="{y}" r="{NODE_R + 11}" fill="none" stroke="#f59f00" '
                    f'stroke-width="4"/>')
@@ -140,6 +192,11 @@ def _server(out, i, a, x, y, selected, is_top_leader):
     if line2:
         out.append(f'<text x="{x}" y="{y + NODE_R + 30}" text-anchor="middle" font-size="10" '
                    f'fill="#868e96">{line2}</text>')
+    below = y + NODE_R + (30 if line2 else 18) + 12
+    for k, text in enumerate(extra):
+        colour = UNSAVED if text.startswith("unsaved") else "#495057"
+        out.append(f'<text data-extra="{k}" x="{x}" y="{below + 12 * k}" '
+                   f'text-anchor="middle" font-size="10" fill="{colour}">{escape(text)}</text>')
     out.append('</g>')
 
 
@@ -187,7 +244,8 @@ def _messages(out, g, pos, selected_msg):
             if sel:
                 out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="14" fill="#ffe066" '
                            f'stroke="#f59f00" stroke-width="2"/>')
-            dash = ' stroke-dasharray="3 2"' if lost else ""
+            pattern = "3 2" if lost else MSG_DASH.get(a["kind"])
+            dash = f' stroke-dasharray="{pattern}"' if pattern else ""
             w = 3.5 if sel else 2.2
             out.append(f'<line x1="{px - ux * 8:.1f}" y1="{py - uy * 8:.1f}" x2="{px + ux * 8:.1f}" '
                        f'y2="{py + uy * 8:.1f}" stroke="{colour}" stroke-width="{w}"{dash} '
@@ -199,8 +257,16 @@ def _messages(out, g, pos, selected_msg):
 
 
 
-def _legend(out, y):
-    """Two lines: roles and log cells, then message colours."""
+#: Legend entries of the message kinds beyond Figure 2 (shown only when one is in flight).
+_EXTRA_KINDS = (("PreVote", "PV: pre-vote"), ("pre-vote granted", "PV yes"),
+                ("pre-vote denied", "PV no"), ("InstallSnapshot", "snap n: InstallSnapshot"),
+                ("InstallSnapshotReply", "snap ok n: its reply"), ("TimeoutNow", "TimeoutNow"))
+
+
+def _legend(out, y, kinds=frozenset()):
+    """Two lines: roles and log cells, then message colours (a third with the kinds beyond
+    Figure 2 when one of them is in flight)."""
+    extra = [(k, t) for k, t in _EXTRA_KINDS if k in kinds]
     out.append('<g data-legend="true" font-size="10" fill="#495057">')
     x = 10
     for name in ("follower", "candidate", "leader", "crashed"):
@@ -225,6 +291,15 @@ def _legend(out, y):
         out.append(f'<line x1="{x}" y1="{y}" x2="{x + 16}" y2="{y}" stroke="{colour}" '
                    f'stroke-width="2.2"{dash}/><text x="{x + 20}" y="{y + 4}">{text}</text>')
         x += 30 + 5.5 * len(text)
+    if extra:
+        y += 16
+        x = 10
+        for name, text in extra:
+            colour = MSG_COLOUR[name]
+            dash = f' stroke-dasharray="{MSG_DASH[name]}"' if name in MSG_DASH else ""
+            out.append(f'<line x1="{x}" y1="{y}" x2="{x + 16}" y2="{y}" stroke="{colour}" '
+                       f'stroke-width="2.2"{dash}/><text x="{x + 20}" y="{y + 4}">{text}</text>')
+            x += 30 + 5.5 * len(text)
     out.append(f'<text x="10" y="{y + 18}">labels: RV RequestVote · vote yes/no · AE n: '
                f'AppendEntries carrying n entries (AE hb: a heartbeat) · ok m: success, match index m '
                f'· fail: log mismatch or stale term · hover any element for the whole story</text>')
@@ -259,7 +334,11 @@ def render_svg(cluster, selected_node=None, selected_msg=None, *, max_log: int =
     log_top = BANNER_H + 58
     row_h = row_height(n)
     log_bottom = log_top + n * row_h
-    height = max(lay["bottom"], log_bottom + 20) + 50
+    membership = bool(g.graph.get("membership"))
+    kinds = {a["kind"] for _, _, a in g.edges(data=True)}
+    extra_kinds = any(k in kinds for k, _ in _EXTRA_KINDS)
+    lines = max((len(extra_lines(a, membership)) for _, a in g.nodes(data=True)), default=0)
+    height = max(lay["bottom"] + 12 * lines, log_bottom + 20) + 50 + (16 if extra_kinds else 0)
     leader = g.graph["leader"]
     now = g.graph["now"]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -269,6 +348,8 @@ def render_svg(cluster, selected_node=None, selected_msg=None, *, max_log: int =
            f'style="max-width:100%;height:auto">',
            f'<title>Raft cluster of {n} servers at t={now}</title>', _MARKERS,
            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>']
+    if any(a.get("unsaved_from") is not None for _, a in g.nodes(data=True)):
+        out.append(_HATCH)
     violation = g.graph["violation"]
     _banner(out, violation, width)
     lead_txt = "no leader" if leader is None else f"leader S{leader} (term {g.nodes[leader]['term']})"
@@ -286,10 +367,10 @@ def render_svg(cluster, selected_node=None, selected_msg=None, *, max_log: int =
     nodes = g.nodes
     for i in sorted(nodes):
         x, y = pos[i]
-        _server(out, i, nodes[i], x, y, i == selected_node, i == leader)
+        _server(out, i, nodes[i], x, y, i == selected_node, i == leader, membership)
     _messages(out, g, pos, selected_msg)
     draw_log_grid(out, g, max_log, log_top)
-    _legend(out, height - 40)
+    _legend(out, height - 40 - (16 if extra_kinds else 0), kinds)
     out.append("</svg>")
     return "".join(out)
 

@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import InvalidArgument, RaftbookError
 from ..core.describe import command_text, describe_message
 from ..sim.cluster import Cluster
+from .graph import entry_text
 
 
 def _check(cluster):
@@ -26,16 +27,21 @@ def logs_table(cluster, *, marks: bool = True) -> pd.DataFrame:
 
     With ``marks`` a committed entry ends in ``" ✓"`` (committed on that
     server) so divergence and commit progress read off one table. Empty cells
-    (the log is shorter there) are empty strings.
+    (the log is shorter there) are empty strings. Rows are the entries' own
+    indexes: after compaction the indexes a server's snapshot covers read
+    ``"(snapshot)"``, its last one ``"snapshot ..5, term 2"``.
     """
     _check(cluster)
     longest = max((n.log.last_index for n in cluster.nodes.values()), default=0)
     cols = {}
     for i, node in cluster.nodes.items():
-        col = []
+        snap = node.snapshot_index
+        col = ["(snapshot)"] * max(0, snap - 1)
+        if snap:
+            col.append(f"snapshot ..{snap}, term {node.snapshot_term}")
         commit = node.commit_index
         for e in node.log:
-            cell = f"t{e.term} {command_text(e.command)}"
+            cell = f"t{e.term} {entry_text(e.command)}"
             if marks and e.index <= commit:
                 cell += " ✓"
             col.append(cell)
@@ -46,7 +52,12 @@ def logs_table(cluster, *, marks: bool = True) -> pd.DataFrame:
 
 
 def nodes_table(cluster) -> pd.DataFrame:
-    """One row per server: role, term, vote, log, commit, timer, crashed, group."""
+    """One row per server: role, term, vote, log, commit, timer, crashed, group.
+
+    Beyond Figure 2, columns appear when they say something: ``snapshot_index``
+    (once a server has compacted), ``unsaved`` (explicit persistence: what a crash
+    now would lose) and ``members`` (once the cluster uses membership changes).
+    """
     _check(cluster)
     group_of = {} if cluster.groups is None else {
         i: k + 1 for k, g in enumerate(cluster.groups) for i in g}
@@ -63,6 +74,17 @@ def nodes_table(cluster) -> pd.DataFrame:
             "group": group_of.get(i),
             "kv": dict(n.kv),
         })
+    nodes = cluster.nodes.values()
+    if any(n.snapshot_index for n in nodes):
+        for row, n in zip(rows, nodes):
+            row["snapshot_index"] = n.snapshot_index
+    if cluster.config.persistence == "explicit":
+        for row, n in zip(rows, nodes):
+            row["unsaved"] = ", ".join(n.unsaved)
+    if any(n.reconfig for n in nodes):
+        for row, n in zip(rows, nodes):
+            row["members"] = "{" + ",".join(map(str, sorted(n.members))) + "}" + (
+                "" if n.members_old is None else " (joint)")
     df = pd.DataFrame(rows).set_index("server")
     # None (a leader has no timer; no partition) stays missing without turning ints into floats
     for col in ("ticks_until_timeout", "group"):

@@ -343,3 +343,79 @@ def test_no_label_is_cut_off_and_controls_stay_put(page, jupyter_lab, lab_root, 
     w.root.get_by_text("newest first").click()
     # Newest first: the top line is the latest reason.
     page.wait_for_function(_NEWEST_ON_TOP_JS, arg=w.root.element_handle())
+
+
+# A leader that compacted its log while a follower was down; its InstallSnapshot in flight.
+COMPACTED_CODE = """\
+import raftbook as rb
+def compacted():
+    c = rb.Cluster(3, seed=1)
+    c.run_until(lambda c: c.leader is not None, 1000)
+    c.run(30)
+    f = next(i for i in c.nodes if i != c.leader)
+    c.crash(f)
+    for k in range(5):
+        c.propose(("set", f"k{k}", k))
+    c.run(40)
+    c.propose(("set", "y", 9))
+    c.compact(c.leader)
+    for e in list(c.in_flight):
+        c.drop(e.id)
+    c.restart(f)
+    for _ in range(50):
+        c.tick()
+        if any(e.type == "InstallSnapshot" for e in c.in_flight):
+            break
+        for e in list(c.in_flight):
+            c.deliver(e.id)
+    return c
+"""
+COMPACTED = [COMPACTED_CODE + "c = compacted()\nw = rb.show(c)\nw"]
+
+
+def compacted():
+    scope: dict = {}
+    exec(COMPACTED_CODE, scope)
+    return scope["compacted"]()
+
+
+def test_compaction_and_install_snapshot_are_drawn_with_real_indexes(page, jupyter_lab, lab_root,
+                                                                    artifacts_dir):
+    page.set_viewport_size(LAPTOP)
+    nb, w = open_widget(page, jupyter_lab, lab_root, "picture_compaction", COMPACTED)
+    twin = compacted()
+    ld = twin.leader
+    snap = twin.nodes[ld].snapshot_index
+    assert snap == 6 and [e.index for e in twin.nodes[ld].log] == [7]
+    # exactly the twin's cells, each at its own index (the leader holds index 7 only)
+    state = w.wait_for_cluster(twin, "opening a compacted cluster")
+    assert [k for k in state["log"] if k.startswith(f"{ld}:")] == [f"{ld}:7"]
+    block = w.root.locator(f'svg [data-snapshot-node="{ld}"]')
+    assert block.get_attribute("data-snapshot-index") == "6"
+    assert block.locator("text").text_content() == "snapshot ..6, term 1"
+    install = next(e for e in twin.in_flight if e.type == "InstallSnapshot")
+    pill = w.root.locator(f'svg [data-msg="{install.id}"]')
+    assert pill.get_attribute("data-type") == "InstallSnapshot"
+    assert pill.get_attribute("data-kind") == "InstallSnapshot"
+    assert "snap 6" in pill.locator("[data-label-box]").text_content()
+    arrow = w.root.locator(f'svg [data-arrow="{install.id}"]')
+    assert "rb-k-snap" in arrow.get_attribute("class")
+    w.root.locator(".rb-root").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "picture-compaction-1280x720.png"))
+
+    # The follower installs it: its log starts after the snapshot too.
+    click_message(w, install.id, "Deliver")
+    twin.deliver(install.id)
+    w.wait_for_cluster(twin, "delivering the InstallSnapshot")
+    f = install.msg.dst
+    assert w.root.locator(f'svg [data-snapshot-node="{f}"]').get_attribute("data-snapshot-index") == "6"
+
+    # Compact in a server's menu is c.compact: S3 applied 1..6 and folds them into a snapshot.
+    other = next(i for i in twin.nodes if i not in (ld, f))
+    click_server(w, other, "Compact")
+    twin.compact(other)
+    w.wait_for_cluster(twin, f"Compact in S{other}'s menu")
+    assert w.root.locator(f'svg [data-snapshot-node="{other}"]').get_attribute("data-snapshot-index") == \
+        str(twin.nodes[other].snapshot_index)
+    w.root.locator(".rb-root").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "picture-compaction-after-1280x720.png"))

@@ -21,9 +21,15 @@ const KEYS = [
 const KIND_CLASS = {
   "RequestVote": "rv", "vote granted": "yes", "vote denied": "no",
   "AppendEntries": "ae", "append ok": "ok", "append failed": "fail",
+  // beyond Figure 2: a pre-vote round, log compaction, leader transfer
+  "PreVote": "pv", "pre-vote granted": "pvyes", "pre-vote denied": "pvno",
+  "InstallSnapshot": "snap", "InstallSnapshotReply": "snapok", "TimeoutNow": "tn",
 };
 const KIND_MARK = {"vote granted": " \u2713", "vote denied": " \u2717", "append ok": " \u2713",
-                   "append failed": " \u2717"};
+                   "append failed": " \u2717", "pre-vote granted": " \u2713",
+                   "pre-vote denied": " \u2717"};
+const FIELD = {current_term: "term", voted_for: "vote", log: "log", snapshot: "snapshot"};
+const idsText = (ids) => "{" + ids.join(",") + "}";
 
 // ------------------------------------------------------------------ state kept per picture
 // (anywidget hands initialize and render different wrappers of one model, and the parts
@@ -67,6 +73,13 @@ export function applyDiff(state, diff) {
   }
   for (const i of Object.keys(logs)) if (!(i in servers)) delete logs[i];
   out.logs = logs;
+  const more = Object.assign({}, state.more || {});
+  for (const [i, m] of Object.entries(diff.more || {})) {
+    if (m === null) delete more[i];
+    else more[i] = m;
+  }
+  for (const i of Object.keys(more)) if (!(i in servers)) delete more[i];
+  out.more = more;
   return out;
 }
 
@@ -214,12 +227,17 @@ class PictureView {
     const pos = {};
     const hulls = [];
     let ringH;
+    // Lines under a server beyond Figure 2 (configuration, unsaved state) need room.
+    const more = state.more || {};
+    const extra = 15 * Math.max(0, ...Object.values(more).map((m) => this.extraLines(m).length));
+    const beyond = new Set(["pv", "pvyes", "pvno", "snap", "snapok", "tn"]);
+    const legendExtra = Object.values(state.msgs).some((m) => beyond.has(KIND_CLASS[m[3]])) ? 16 : 0;
     const groups = state.groups;
     if (!groups) {
       const cy = top + R + 56;
       Object.assign(pos, ring(Object.keys(state.servers).map(Number).sort((a, b) => a - b),
                               R, ringX + ringW / 2, cy));
-      ringH = 2 * R + 150;
+      ringH = 2 * R + 150 + extra;
     } else {
       const k = groups.length;
       const slot = ringW / k;
@@ -228,7 +246,7 @@ class PictureView {
         const m = members.length;
         const r = m === 1 ? 0 : clamp(slot / 2 - 75, 55, 44 + 26 * m);
         const cx = ringX + slot * g + slot / 2;
-        const h = r + NODE_R + 48;
+        const h = r + NODE_R + 48 + extra;
         const cy = top + 30 + h;
         Object.assign(pos, ring(members, r, cx, cy));
         hulls.push({cx, cy, r: h, members, g: g + 1});
@@ -242,8 +260,8 @@ class PictureView {
     const rowH = CELL_H + 16;
     const cols = clamp(Math.floor((logW - 80) / CELL_W), 1, this.model.get("max_log") || 14);
     const logBottom = logTop + n * rowH + 30;
-    const H = Math.max(top + ringH, logBottom) + 46;
-    return {W, H, pos, hulls, R, logX, logTop, logW, rowH, cols, top};
+    const H = Math.max(top + ringH, logBottom) + 46 + legendExtra;
+    return {W, H, pos, hulls, R, logX, logTop, logW, rowH, cols, top, legendExtra};
   }
 
   // -------------------------------------------------------------- drawing
@@ -306,7 +324,9 @@ class PictureView {
       `<marker id="rb-head-${k}" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" ` +
       `markerHeight="7" orient="auto-start-reverse"><path class="rb-head rb-k-${k}" ` +
       `d="M0 0L10 5L0 10z"/></marker>`);
-    return `<defs>${marks.join("")}</defs>`;
+    const hatch = '<pattern id="rb-hatch" width="6" height="6" patternUnits="userSpaceOnUse" ' +
+      'patternTransform="rotate(45)"><line class="rb-hatch-line" x1="0" y1="0" x2="0" y2="6"/></pattern>';
+    return `<defs>${marks.join("")}${hatch}</defs>`;
   }
 
   banner(out, state, L) {
@@ -330,8 +350,25 @@ class PictureView {
     }
   }
 
+  // What a server shows beyond Figure 2 (see raftbook/ui/state.py, "more").
+  extraLines(m) {
+    const lines = [];
+    if (m.config) {
+      lines.push(`config ${idsText(m.config)}` + (m.config_old ? " (joint)" : ""));
+      const flags = [];
+      if (m.member === false) flags.push("not a member");
+      if (m.learner) flags.push("catching up");
+      if (m.transfer !== undefined) flags.push(`transfer \u2192 S${m.transfer}`);
+      if (flags.length) lines.push(flags.join(" \u00b7 "));
+    }
+    if (m.unsaved) lines.push("unsaved: " + m.unsaved.map((f) => FIELD[f] || f).join(", "));
+    return lines;
+  }
+
   server(out, state, i, [x, y]) {
     const s = state.servers[i];
+    const m = (state.more || {})[i] || {};
+    const extra = this.extraLines(m);
     const role = s.role;
     const crashed = s.crashed;
     const sel = this.selNode === i;
@@ -343,12 +380,22 @@ class PictureView {
     else line1 = "follower \u00b7 " + (vote === null ? "no vote" : `voted S${vote}`);
     const line2 = crashed || s.left === null ? "" : `timer: ${s.left} ticks left`;
     const label = `S${i}, ${line1}, term ${s.term}` + (line2 ? `, ${line2}` : "") +
-      `, commit index ${s.commit}. Press Enter for its actions.`;
-    out.push(`<g class="rb-server rb-${crashed ? "crashed" : role}" data-node="${i}" ` +
+      `, commit index ${s.commit}` + extra.map((t) => `, ${t}`).join("") +
+      ". Press Enter for its actions.";
+    let more = "";
+    if (m.config) {
+      more += ` data-member="${m.member}" data-config="${m.config.join(" ")}"` +
+        (m.config_old ? ` data-config-old="${m.config_old.join(" ")}"` : "") +
+        (m.learner ? ' data-learner="true"' : "") +
+        (m.transfer !== undefined ? ` data-transfer-to="${m.transfer}"` : "");
+    }
+    if (m.unsaved) more += ` data-unsaved="${m.unsaved.join(" ")}"`;
+    if (m.snap) more += ` data-snapshot-index="${m.snap[0]}"`;
+    out.push(`<g class="rb-server rb-${crashed ? "crashed" : role}${m.member === false ? " rb-nonmember" : ""}" data-node="${i}" ` +
       `data-role="${role}" data-term="${s.term}" data-crashed="${crashed}" ` +
       `data-voted-for="${vote ?? ""}" data-commit-index="${s.commit}" ` +
       `data-ticks-left="${s.left ?? ""}" data-selected="${sel}"` +
-      (s.group !== null ? ` data-group="${s.group + 1}"` : "") +
+      (s.group !== null ? ` data-group="${s.group + 1}"` : "") + more +
       ` tabindex="0" role="button" aria-label="${esc(label)}"><title>${esc(label)}</title>`);
     if (sel) {  // a viewfinder: four corner brackets, no role colour
       const d = NODE_R + 14, k = 10;
@@ -376,10 +423,14 @@ class PictureView {
       `font-size="12">${esc(line1)}</text>`);
     if (line2) out.push(`<text class="rb-t2 rb-label" x="${x}" y="${y + NODE_R + 39}" ` +
       `text-anchor="middle" font-size="12">${esc(line2)}</text>`);
+    const y0 = y + NODE_R + (line2 ? 54 : 39);
+    extra.forEach((t, k) => out.push(`<text class="rb-t2 rb-label rb-extra${t.startsWith("unsaved") ? " rb-unsaved-text" : ""}" ` +
+      `data-extra="${k}" x="${x}" y="${y0 + 15 * k}" text-anchor="middle" font-size="12">${esc(t)}</text>`));
     out.push("</g>");
-    const w1 = Math.max(textWidth(line1, 12), textWidth(line2, 12), 2 * NODE_R + 16);
+    const w1 = Math.max(textWidth(line1, 12), textWidth(line2, 12), 2 * NODE_R + 16,
+                        ...extra.map((t) => textWidth(t, 12)));
     return [{x: x - NODE_R - 10, y: y - NODE_R - 10, w: 2 * NODE_R + 20, h: 2 * NODE_R + 20},
-            {x: x - w1 / 2, y: y + NODE_R + 11, w: w1, h: line2 ? 32 : 17}];
+            {x: x - w1 / 2, y: y + NODE_R + 11, w: w1, h: (line2 ? 32 : 17) + 15 * extra.length}];
   }
 
   // Each message its own curved arrow (messages between the same pair fan out), a pill with
@@ -479,7 +530,10 @@ class PictureView {
 
   logGrid(out, state, L) {
     const ids = Object.keys(state.servers).map(Number).sort((a, b) => a - b);
-    const lengths = ids.map((i) => state.logs[i].length);
+    const more = state.more || {};
+    const snapOf = (i) => (more[i] && more[i].snap) || [0, 0];
+    // Logs hold the entries after the snapshot: entry k of the list has index snap + 1 + k.
+    const lengths = ids.map((i) => snapOf(i)[0] + state.logs[i].length);
     const longest = Math.max(0, ...lengths);
     const [start, stop] = logWindow(lengths, L.cols);
     const x0 = L.logX + 76;
@@ -497,8 +551,13 @@ class PictureView {
       const s = state.servers[i];
       const y = L.logTop + r * L.rowH;
       const log = state.logs[i];
+      const [snap, snapTerm] = snapOf(i);
+      const last = snap + log.length;
+      const lostFrom = more[i] && more[i].unsaved_from !== undefined ? more[i].unsaved_from : null;
       const commit = s.commit;
-      let rowAttrs = `data-log-row="${i}" data-commit-index="${commit}" data-last-index="${log.length}"`;
+      let rowAttrs = `data-log-row="${i}" data-commit-index="${commit}" data-last-index="${last}"`;
+      if (snap) rowAttrs += ` data-snapshot-index="${snap}"`;
+      if (lostFrom !== null) rowAttrs += ` data-unsaved-from="${lostFrom}"`;
       let nxt = null, mat = null;
       if (lead && i !== state.leader && lead.next[i] !== undefined) {
         nxt = lead.next[i]; mat = lead.match[i];
@@ -508,22 +567,37 @@ class PictureView {
       out.push(`<text class="rb-t1" x="${L.logX}" y="${y + 16}" font-size="14" font-weight="bold">` +
         `S${i}${i === state.leader ? " \u2605" : ""}</text><text class="rb-t2" x="${L.logX}" ` +
         `y="${y + 32}" font-size="12">commit ${commit}</text>`);
-      for (let idx = start; idx <= Math.min(stop, log.length); idx++) {
-        const [term, cmd] = log[idx - 1];
+      if (snap >= start) {  // one block for the compacted prefix
+        const bw = (Math.min(snap, stop) - start + 1) * CELL_W - 4;
+        const full = `snapshot ..${snap}, term ${snapTerm}`;
+        const text = textWidth(full, 12) + 12 <= bw ? full : textWidth(`snap ..${snap} t${snapTerm}`, 12) + 8 <= bw
+          ? `snap ..${snap} t${snapTerm}` : `..${snap}`;
+        out.push(`<g class="rb-snapshot" data-snapshot-node="${i}" data-snapshot-index="${snap}" ` +
+          `data-snapshot-term="${snapTerm}"><title>${esc(`S${i}: snapshot of indexes 1..${snap} (last term ` +
+          `${snapTerm}); the log holds index ${snap + 1} on`)}</title>` +
+          `<rect x="${x0 + 2}" y="${y}" width="${bw}" height="${CELL_H}" rx="4"/>` +
+          `<text x="${x0 + 2 + bw / 2}" y="${y + 25}" text-anchor="middle" font-size="12">${esc(text)}</text></g>`);
+      }
+      for (let idx = Math.max(start, snap + 1); idx <= Math.min(stop, last); idx++) {
+        const [term, cmd] = log[idx - snap - 1];
         const cx = x0 + (idx - start) * CELL_W;
         const committed = idx <= commit;
+        const lost = lostFrom !== null && idx >= lostFrom;
         const shown = elide(cmd, CMD_MAX);
-        const tip = `S${i} index ${idx}, term ${term}: ${cmd}${committed ? " (committed)" : " (not committed)"}`;
-        out.push(`<g class="rb-cell ${committed ? "rb-committed" : "rb-pending"} rb-term-${(term - 1) % 8}" ` +
-          `data-log-node="${i}" data-index="${idx}" data-entry-term="${term}" data-committed="${committed}">` +
+        const tip = `S${i} index ${idx}, term ${term}: ${cmd}${committed ? " (committed)" : " (not committed)"}` +
+          (lost ? "; not saved: a crash now loses it" : "");
+        out.push(`<g class="rb-cell ${committed ? "rb-committed" : "rb-pending"} rb-term-${(term - 1) % 8}` +
+          `${lost ? " rb-unsaved" : ""}" data-log-node="${i}" data-index="${idx}" data-entry-term="${term}" ` +
+          `data-committed="${committed}"${lost ? ' data-unsaved="true"' : ""}>` +
           `<title>${esc(tip)}</title>` +
           `<rect x="${cx + 2}" y="${y}" width="${CELL_W - 4}" height="${CELL_H}" rx="4"/>` +
+          (lost ? `<rect class="rb-hatch" x="${cx + 2}" y="${y}" width="${CELL_W - 4}" height="${CELL_H}" rx="4"/>` : "") +
           `<text class="rb-cell-term" x="${cx + 7}" y="${y + 15}" font-size="12" font-weight="bold">term ${term}</text>` +
           `<text class="rb-cell-cmd" x="${cx + 7}" y="${y + 32}" font-size="12" font-family="${esc(MONO)}">${esc(shown)}</text></g>`);
       }
-      if (log.length > stop) {
-        out.push(`<text class="rb-t2" data-more="${log.length - stop}" x="${x0 + (stop - start + 1) * CELL_W + 4}" ` +
-          `y="${y + 24}" font-size="12">+${log.length - stop}</text>`);
+      if (last > stop) {
+        out.push(`<text class="rb-t2" data-more="${last - stop}" x="${x0 + (stop - start + 1) * CELL_W + 4}" ` +
+          `y="${y + 24}" font-size="12">+${last - stop}</text>`);
       }
       if (commit > 0 && start - 1 <= commit && commit <= stop) {
         const mx = x0 + (commit - start + 1) * CELL_W;
@@ -546,10 +620,15 @@ class PictureView {
   }
 
   legend(out, L) {
-    const y = L.H - 30;
+    const y = L.H - 30 - (L.legendExtra || 0);
     const items = [["rv", "RequestVote (dotted)"], ["yes", "vote yes \u2713"], ["no", "vote no \u2717"],
                    ["ae", "AppendEntries (dashed)"], ["ok", "append ok \u2713"],
                    ["fail", "append failed \u2717"], ["lost", "will be lost \u2715"]];
+    const inFlight = new Set(Object.values(this.store.state.msgs).map((m) => KIND_CLASS[m[3]]));
+    for (const [cls, text] of [["pv", "PV: pre-vote"], ["pvyes", "PV yes \u2713"], ["pvno", "PV no \u2717"],
+                               ["snap", "InstallSnapshot"], ["snapok", "snap ok"], ["tn", "TimeoutNow"]]) {
+      if (inFlight.has(cls)) items.push([cls, text]);
+    }
     out.push(`<g data-legend="true" font-size="12">`);
     let x = 8, row = 0;
     for (const [cls, text] of items) {
@@ -785,6 +864,7 @@ class PictureView {
       `<div class="rb-pop-row">` +
       (running && s.role !== "leader" ? b("Timeout", "Timeout", `c.timeout(${i}): its election timer fires now`) : "") +
       (running ? b("Crash", "Crash", `c.crash(${i})`) : b("Restart", "Restart", `c.restart(${i})`)) +
+      (running ? b("Compact", "Compact", `c.compact(${i}): snapshot its applied state, drop the entries it covers`) : "") +
       b("Propose", `Propose to S${i}`, `c.propose(command of the client form, node=${i})`) +
       b("details", "Figure 2 state", `show S${i}'s state below the picture`) + `</div>` +
       `<div class="rb-pop-sub">Partition: ${groups}</div>`, `Actions of S${i}`);

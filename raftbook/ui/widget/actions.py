@@ -76,6 +76,11 @@ class Actions:
         i = self.selected_node
         return self._act(f"c.restart({i})", lambda: self.cluster.restart(self._need_node()))
 
+    def do_compact(self):
+        """c.compact(selected server): a snapshot of its applied state replaces the entries it covers."""
+        i = self.selected_node
+        return self._act(f"c.compact({i})", lambda: self.cluster.compact(self._need_node()))
+
     # -- messages
     def do_deliver(self):
         """c.deliver(selected message)"""

@@ -33,6 +33,8 @@ BUTTONS = (
     ("Timeout", "c.timeout(server): its election timer fires now", ""),
     ("Crash", "c.crash(server)", "danger"),
     ("Restart", "c.restart(server)", ""),
+    ("Compact", "c.compact(server): it snapshots its applied state and drops the log entries "
+                "the snapshot covers", ""),
     ("Partition", "c.partition(*groups): cut the network", ""),
     ("Heal", "c.heal(): remove the partition", ""),
     ("Deliver", "c.deliver(message)", "primary"),
@@ -47,6 +49,7 @@ BUTTONS = (
 ACTIONS = {
     "Tick": "do_tick", "Tick N": "do_tick_n", "Run N": "do_run_n", "Play": "toggle_play", "Undo": "do_undo",
     "Reset": "do_reset", "Timeout": "do_timeout", "Crash": "do_crash", "Restart": "do_restart",
+    "Compact": "do_compact",
     "Partition": "do_partition", "Heal": "do_heal", "Deliver": "do_deliver", "Drop": "do_drop",
     "Duplicate": "do_duplicate", "Deliver all": "do_deliver_all", "Propose": "do_propose",
     "Latest": "do_latest",
@@ -142,7 +145,7 @@ def build(w, net, speed) -> list:
     controls = W.VBox([
         _row(b["Tick"], b["Tick N"], b["Run N"], w.n_ticks, b["Play"], w.speed, w.latency,
              w.drop_rate, w.duplicate_rate),
-        _row(w.server_select, b["Timeout"], b["Crash"], b["Restart"], w.groups_text,
+        _row(w.server_select, b["Timeout"], b["Crash"], b["Restart"], b["Compact"], w.groups_text,
              b["Partition"], b["Heal"]),
         _row(w.parts["messages"], b["Deliver"], b["Drop"], b["Duplicate"], b["Deliver all"]),
         _row(w.op, w.key, w.value, w.target, b["Propose"]),
