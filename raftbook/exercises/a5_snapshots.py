@@ -177,3 +177,16 @@ def a_snapshot_behind_what_was_applied_rolls_nothing_back(k):
              "never undone", f"kv = {dict(node.kv)}, last_applied = {node.last_applied}, "
              f"commit_index = {node.commit_index}")
     k.expect(node.log.last_index == 6, "entries 5 and 6 kept", _where(node))
+
+
+@rule_case(H, R8)
+def a_snapshot_one_entry_past_what_was_applied(k):
+    T = k.T
+    k.given(f"S1, follower in term {T + 1}, applied 3 entries (x = 3); a snapshot up to index 4 "
+            "(x = 4) arrives: one entry past what S1 applied")
+    node = k.node(term=T + 1, log=[(T + 1, c) for c in _cmds(3)], commit_index=3)
+    out = k.call(node, InstallSnapshot(2, 1, T + 1, 4, T + 1, _data(x=4)))
+    k.reply(out, InstallSnapshotReply, 2, term=T + 1, match_index=4)
+    k.expect(dict(node.kv) == {"x": 4} and node.last_applied == 4 and node.commit_index == 4,
+             "kv = {'x': 4}, last_applied = commit_index = 4",
+             f"kv = {dict(node.kv)}, last_applied = {node.last_applied}, commit_index = {node.commit_index}")
