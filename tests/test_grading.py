@@ -8,7 +8,7 @@ import pytest
 import raftbook as rb
 from raftbook.exercises import BUGS, GRADED, HIDDEN_SEED, LAYERS, make_node
 from raftbook.exercises.campaign import run_campaign
-from raftbook.exercises.grader import run_checks
+from raftbook.exercises.grader import rule_count, run_checks
 from raftbook.rules import reference_handlers_all
 
 REFERENCE = {name: reference_handlers_all[name] for name in GRADED}
@@ -198,3 +198,46 @@ def test_a_stuck_commit_is_not_labelled_as_a_missing_leader():
     text = "\n".join(str(f) for f in rb.grade(BUGS["second_vote_in_a_term"].handler,
                                                BUGS["second_vote_in_a_term"].fn, layers=["campaigns"]).findings)
     assert "replaced handler" not in text and "(what your function did)" in text
+
+
+# -- A5: the InstallSnapshot grader (Figure 13) -------------------------------------------------
+@pytest.mark.parametrize("seed", [0, HIDDEN_SEED, 7])
+def test_install_snapshot_grader_passes_the_reference_and_exercises_it(seed):
+    calls = []
+
+    def counted(node, msg):
+        calls.append(msg.last_included_index)
+        return reference_handlers_all["install_snapshot"](node, msg)
+    report = run_checks("install_snapshot", counted, seed=seed)
+    assert report.passed, report.failures
+    assert report.layers["rules"].checks == rule_count("install_snapshot") >= 8
+    assert report.layers["scenarios"].checks == 3
+    assert report.layers["campaigns"].checks == 49  # 48 campaigns and the progress comparison
+    assert len(calls) > 50  # the campaigns' followers really fall behind snapshots
+
+
+def test_make_node_builds_a_server_with_a_snapshot():
+    node = make_node(log=[(1, ("set", "x", i)) for i in range(1, 6)], commit_index=5, snapshot=3, term=1)
+    assert (node.snapshot_index, node.log.first_index, node.log.last_index) == (3, 4, 5)
+    assert node.snapshot_data["kv"] == [["x", 3]] and dict(node.kv) == {"x": 5}
+    with pytest.raises(rb.InvalidArgument, match="snapshot"):
+        make_node(log=[1, 1], term=1, commit_index=1, snapshot=2)
+
+
+def test_state_checks_read_a_compacted_log_and_catch_an_unapplied_snapshot():
+    from raftbook.exercises.budget import state_problem
+    node = make_node(log=[(1, ("set", "x", i)) for i in range(1, 6)], commit_index=5, snapshot=3, term=1)
+    assert state_problem(node) is None
+    node.log.install_snapshot(7, 1)
+    node.commit_index = 7
+    assert "below the snapshot's last index 7" in state_problem(node)
+
+
+def test_a_stale_snapshot_is_reported_with_its_rule_and_a_replayable_run():
+    bug = BUGS["stale_snapshot_installed"]
+    report = rb.grade("install_snapshot", bug.fn, layers=["rules", "scenarios"])
+    rules = [f.rule for f in report.findings]
+    assert any("receiver rule 5" in r for r in rules)
+    scene = next(f for f in report.findings if f.layer == "scenarios")
+    c = rb.Cluster.from_trace(scene.trace, handlers={"install_snapshot": bug.fn})
+    assert len(c.history) == len(scene.trace["events"])

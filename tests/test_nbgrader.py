@@ -37,13 +37,15 @@ ASSIGNMENTS = {
     "A3": ("A3_bookkeeping", {"handle_append_entries_reply": "append_entries_reply"}),
     "A4": ("A4_commitment", {"advance_commit_index": "advance_commit_index",
                              "apply_committed": "apply_committed"}),
+    "A5": ("A5_snapshots", {"handle_install_snapshot": "install_snapshot"}),
 }
 POINTS = {"rules": 5, "scenarios": 3, "campaigns": 2}
 #: The instructor's hidden seed in this test (a real course keeps its own, see nbgrader_config.py).
 INSTRUCTOR_SEED = "7"
 #: Per assignment: the bug a cheating submission hands in, before replacing the grader in its kernel.
 CHEATS = {"A1": "up_to_date_by_length", "A2": "commit_capped_by_log_length",
-          "A3": "act_on_stale_replies", "A4": "majority_of_followers_only"}
+          "A3": "act_on_stale_replies", "A4": "majority_of_followers_only",
+          "A5": "snapshot_term_checked_last"}
 #: What a cheating notebook does in its own kernel after defining its (buggy) function.
 TAMPER = """
 import builtins, random

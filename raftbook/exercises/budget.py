@@ -222,8 +222,9 @@ def state_problem(node, term_before: int | None = None) -> str | None:
     entries = getattr(log, "_entries", None)
     if not isinstance(entries, list):
         return "node.log's entries were replaced; change the log only with append and truncate_from"
-    prev = 0
-    for k, e in enumerate(entries, start=1):
+    snap = log.snapshot_index
+    prev = log.snapshot_term
+    for k, e in enumerate(entries, start=snap + 1):
         if type(e) is not Entry or e.index != k or not _whole(e.term):
             return f"node.log holds {e!r} at index {k}; a log holds Entry(index, term, command) in order"
         if e.term < prev:
@@ -233,13 +234,18 @@ def state_problem(node, term_before: int | None = None) -> str | None:
     if prev > term:
         return (f"node.log's last entry has term {prev}, after the server's current term {term}; "
                 "adopt a newer term (become_follower) before appending its entries")
-    last = len(entries)
+    last = snap + len(entries)
     ci = node.commit_index
     if not _whole(ci) or not 0 <= ci <= last:
         return f"node.commit_index is {ci!r}; it must be a whole number from 0 to the log's last index {last}"
     la = node.last_applied
     if not _whole(la) or not 0 <= la <= ci:
         return f"node.last_applied is {la!r}; it must be a whole number from 0 to commit_index {ci}"
+    if la < snap:
+        return (f"node.last_applied is {la}, below the snapshot's last index {snap}: entries "
+                f"{la + 1}..{snap} are in the snapshot and can never be applied from the log; a server "
+                "that installs a snapshot resets its state machine from the snapshot's data and sets "
+                "last_applied (and commit_index) to its last index (Figure 13, rule 8)")
     for field in ("kv", "results", "next_index", "match_index"):
         value = getattr(node, field, None)
         if not isinstance(value, dict):

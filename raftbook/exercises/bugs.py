@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..core.messages import AppendEntriesReply, RequestVoteReply
+from ..core.messages import AppendEntriesReply, InstallSnapshotReply, RequestVoteReply
 from ..core.roles import Role
-from ..core.kv import apply_command
+from ..core.kv import StateMachine, apply_command
 
 
 #: The seed of the course's hidden tests (``rb.grade(..., seed=HIDDEN_SEED)``).
@@ -615,6 +615,126 @@ def apply_stops_short(node):
         node.last_applied = i
 
 
+# -- A5: InstallSnapshot (Figure 13) ----------------------------------------------------
+
+def _from_leader(node, msg):
+    """The term rules every RPC shares: adopt a newer term; a snapshot of the current term comes
+    from its leader (a candidate steps down, the timer restarts). False for a stale term."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+    if msg.term < node.current_term:
+        return False
+    if node.role is not Role.FOLLOWER:
+        node.become_follower(msg.term)
+    node.leader_id = msg.src
+    node.reset_election_timer()
+    return True
+
+
+def _load(node, msg):
+    """Rule 8: the state machine becomes the snapshot's; the snapshot is kept for later."""
+    data = msg.data
+    node.snapshot_data = {"kv": [list(p) for p in data["kv"]],
+                          "results": [list(p) for p in data.get("results", ())]}
+    node.kv = StateMachine((k, v) for k, v in data["kv"])
+    node.results = {i: r for i, r in data.get("results", ())}
+
+
+def _snapshot_reply(node, msg):
+    node.persist()
+    return [InstallSnapshotReply(node.id, msg.src, node.current_term, msg.last_included_index)]
+
+
+def snapshot_discards_suffix(node, msg):
+    """Discards the whole log for every snapshot, even when its last entry matches one held."""
+    if not _from_leader(node, msg):
+        return [InstallSnapshotReply(node.id, msg.src, node.current_term, 0)]
+    index, log = msg.last_included_index, node.log
+    if index <= log.snapshot_index:
+        return _snapshot_reply(node, msg)
+    log.install_snapshot(index, msg.last_included_term)  # BUG: rule 6 keeps what follows a match
+    if node.last_applied < index:
+        _load(node, msg)
+        node.last_applied = index
+    else:
+        node.snapshot_data = {"kv": [list(p) for p in msg.data["kv"]], "results": []}
+    node.commit_index = max(node.commit_index, index)
+    return _snapshot_reply(node, msg)
+
+
+def snapshot_keeps_old_state_machine(node, msg):
+    """Installs the snapshot in the log but leaves the state machine as it was."""
+    if not _from_leader(node, msg):
+        return [InstallSnapshotReply(node.id, msg.src, node.current_term, 0)]
+    index, term, log = msg.last_included_index, msg.last_included_term, node.log
+    if index <= log.snapshot_index:
+        return _snapshot_reply(node, msg)
+    if index <= log.last_index and log.term_at(index) == term:
+        log.compact(index)
+    else:
+        log.install_snapshot(index, term)
+    node.snapshot_data = {"kv": [list(p) for p in msg.data["kv"]], "results": []}
+    # BUG: rule 8 resets node.kv (and results) from the snapshot's data
+    node.last_applied = max(node.last_applied, index)
+    node.commit_index = max(node.commit_index, index)
+    return _snapshot_reply(node, msg)
+
+
+def stale_snapshot_installed(node, msg):
+    """Installs every snapshot, even one older than the server's own: state goes backwards."""
+    if not _from_leader(node, msg):
+        return [InstallSnapshotReply(node.id, msg.src, node.current_term, 0)]
+    index, term, log = msg.last_included_index, msg.last_included_term, node.log
+    # BUG: no rule 5 (discard a snapshot whose index is not past snapshot_index)
+    if log.snapshot_index < index <= log.last_index and log.term_at(index) == term:
+        log.compact(index)
+    else:
+        log.install_snapshot(index, term)
+    _load(node, msg)
+    node.last_applied = index
+    node.commit_index = max(min(node.commit_index, log.last_index), index)
+    return _snapshot_reply(node, msg)
+
+
+def snapshot_reset_off_by_one(node, msg):
+    """Resets the state machine only when the snapshot is more than one entry past lastApplied."""
+    if not _from_leader(node, msg):
+        return [InstallSnapshotReply(node.id, msg.src, node.current_term, 0)]
+    index, term, log = msg.last_included_index, msg.last_included_term, node.log
+    if index <= log.snapshot_index:
+        return _snapshot_reply(node, msg)
+    if index <= log.last_index and log.term_at(index) == term:
+        log.compact(index)
+    else:
+        log.install_snapshot(index, term)
+    node.snapshot_data = {"kv": [list(p) for p in msg.data["kv"]], "results": []}
+    if node.last_applied + 1 < index:  # BUG: last_applied < index
+        _load(node, msg)
+        node.last_applied = index
+    node.commit_index = max(node.commit_index, index)
+    return _snapshot_reply(node, msg)
+
+
+def snapshot_term_checked_last(node, msg):
+    """Installs the snapshot first and checks its term after: a deposed leader's snapshot is
+    installed too."""
+    index, term, log = msg.last_included_index, msg.last_included_term, node.log
+    # BUG: rule 1 (refuse a stale term) must come before anything is changed
+    if index > log.snapshot_index:
+        if index <= log.last_index and log.term_at(index) == term:
+            log.compact(index)
+        else:
+            log.install_snapshot(index, term)
+        node.snapshot_data = {"kv": [list(p) for p in msg.data["kv"]], "results": []}
+        if node.last_applied < index:
+            _load(node, msg)
+            node.last_applied = index
+        node.commit_index = max(node.commit_index, index)
+    if not _from_leader(node, msg):
+        return [InstallSnapshotReply(node.id, msg.src, node.current_term, 0)]
+    return _snapshot_reply(node, msg)
+
+
 def _bug(fn, handler, breaks, fails):
     return fn.__name__, Bug(fn.__name__, handler, fn, breaks, tuple(fails))
 
@@ -725,6 +845,21 @@ BUGS: dict[str, Bug] = dict([
     _bug(apply_stops_short, "apply_committed",
          "The last committed entry is not applied until something else commits: a client waits "
          "for its answer.", [R, S, C]),
+    _bug(snapshot_discards_suffix, "install_snapshot",
+         "A follower drops entries it already acknowledged whenever a snapshot arrives, so a "
+         "leader counts replicas that are gone and the follower must be sent them again.", [R, S, C]),
+    _bug(snapshot_keeps_old_state_machine, "install_snapshot",
+         "A follower that installs a snapshot keeps its old key-value state, so servers answer "
+         "differently and its own later snapshots hold the wrong state.", [R, S, C]),
+    _bug(stale_snapshot_installed, "install_snapshot",
+         "A late or duplicated snapshot rolls a follower back past entries it had committed and "
+         "applied: its state goes backwards.", [R, S, C]),
+    _bug(snapshot_reset_off_by_one, "install_snapshot",
+         "A snapshot one entry past what a follower applied is installed without its state, "
+         "leaving entries that can never be applied.", [R, C]),
+    _bug(snapshot_term_checked_last, "install_snapshot",
+         "A deposed leader's snapshot is installed before its stale term is noticed, replacing "
+         "what the current leader sent.", [R]),
     _bug(apply_twice, "apply_committed",
          "Committed commands run again on every apply: the state machine repeats effects.", [R]),
 ])

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ..errors import InvalidArgument
 from ..core.rules import reference_handlers_all
-from . import a1_elections, a2_replication, a3_bookkeeping, a4_commitment  # noqa: F401 (register cases)
+from . import a1_elections, a2_replication, a3_bookkeeping, a4_commitment, a5_snapshots  # noqa: F401 (register cases)
 from .budget import DEFAULT_LIMITS, GradeOvertime, Guard, Limits
 from .campaign import run_campaigns
 from .delegation import reference_problem
@@ -37,6 +37,7 @@ GRADED = {
     "append_entries_reply": "A3 leader bookkeeping",
     "advance_commit_index": "A4 commitment",
     "apply_committed": "A4 commitment (applying entries)",
+    "install_snapshot": "A5 log compaction (InstallSnapshot)",
 }
 
 def run_rule_layer(name: str, fn, seed: int = 0) -> LayerResult:

@@ -207,13 +207,17 @@ def converged(c, nodes=None) -> bool:
     """Every running server (or those named) holds the same log and commit index, all applied."""
     ids = [i for i in (nodes or c.nodes) if i not in c.crashed]
     first = c.nodes[ids[0]]
-    terms = first.log.terms()
+    last = first.log.last_index
+    # Entries a server compacted are committed and applied: compare the indexes every log holds.
+    start = max(c.nodes[i].log.snapshot_index for i in ids)
+    terms = [first.log.term_at(k) for k in range(start, last + 1)]
     for i in ids:
         n = c.nodes[i]
-        if n.log.terms() != terms or n.commit_index != first.commit_index or \
-                n.last_applied != n.commit_index:
+        if n.log.last_index != last or n.commit_index != first.commit_index or \
+                n.last_applied != n.commit_index or \
+                [n.log.term_at(k) for k in range(start, last + 1)] != terms:
             return False
-    return first.commit_index == first.log.last_index
+    return first.commit_index == last
 
 
 def one_leader(c) -> bool:

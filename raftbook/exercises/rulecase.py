@@ -28,14 +28,15 @@ from .report import Finding, LayerResult
 def make_node(handlers=None, *, id: int = 1, n: int = 3, term: int = 0, voted_for=None,
               log=(), commit_index: int = 0, last_applied: int | None = None,
               role: str = "follower", leader_id=None, next_index=None, match_index=None,
-              election_elapsed: int = 0, seed: int = 0) -> RaftNode:
+              election_elapsed: int = 0, seed: int = 0, snapshot: int = 0) -> RaftNode:
     """One server of an ``n``-server cluster in a chosen state, to try a handler by hand.
 
     ``log`` is a list of terms or ``(term, command)`` pairs; entries up to
     ``commit_index`` count as applied unless ``last_applied`` says otherwise.
     ``role`` is "follower", "candidate" or "leader"; a leader's
     ``next_index``/``match_index`` default to "everyone needs everything after
-    my log" and 0, as just after an election.
+    my log" and 0, as just after an election. ``snapshot`` > 0 compacts entries
+    1..snapshot (all applied) into a snapshot first, as section 7 does.
     """
     if not isinstance(n, int) or not 1 <= n <= 15:
         raise InvalidArgument(f"n is the number of servers, 1 to 15; got {n!r}")
@@ -67,7 +68,13 @@ def make_node(handlers=None, *, id: int = 1, n: int = 3, term: int = 0, voted_fo
     node.leader_id = leader_id
     node.commit_index = commit_index
     upto = commit_index if last_applied is None else last_applied
+    if isinstance(snapshot, bool) or not isinstance(snapshot, int) or not 0 <= snapshot <= upto:
+        raise InvalidArgument(f"snapshot must be an applied index, 0 to {upto}; got {snapshot!r}")
     saved = node.commit_index
+    if snapshot:
+        node.commit_index = snapshot
+        _apply(node)
+        node.take_snapshot()
     node.commit_index = upto
     _apply(node)  # the reference rule: setting up state never runs student code
     node.commit_index = saved
@@ -92,7 +99,7 @@ def make_node(handlers=None, *, id: int = 1, n: int = 3, term: int = 0, voted_fo
     return node
 
 
-_MSG_RE = re.compile(r"\b(Entry|RequestVote|RequestVoteReply|AppendEntries|AppendEntriesReply)\(")
+_MSG_RE = re.compile(r"\b(Entry|RequestVote|RequestVoteReply|AppendEntries|AppendEntriesReply|InstallSnapshot|InstallSnapshotReply)\(")
 
 
 def _code(obj) -> str:

@@ -200,6 +200,132 @@ def crash_after_submit(handlers, seed):
              f"every server should end with k=3; got {[n.kv for n in c.nodes.values()]}")
 
 
+# -- log compaction (section 7, Figure 13): the scenes of the "install_snapshot" grader ------
+
+SNAP = "Log compaction (section 7): a follower whose next entries the leader compacted catches up from its snapshot"
+STALE = ("InstallSnapshot, receiver rule 5 (Figure 13): a snapshot older than the server's own "
+         "changes nothing")
+KEEP = ("InstallSnapshot, receiver rule 6 (Figure 13): entries after a matching last included "
+        "entry are kept")
+
+
+def _deliver_all(p, keep=lambda env: True, drop=lambda env: False, limit=500):
+    """Deliver every message in flight that ``keep`` accepts, dropping those ``drop`` names."""
+    c = p.c
+    for _ in range(limit):
+        for env in list(c.flight.values()):
+            if drop(env):
+                p.do("drop", env.id)
+        ready = [env for env in c.flight.values() if keep(env)]
+        if not ready:
+            return
+        p.do("deliver", ready[0].id)
+    p.fail("The network must settle", f"after {limit} deliveries messages were still flowing")
+
+
+def _behind_snapshot(handlers, seed):
+    """``rb.scenarios.follower_behind_snapshot``, replayed with the student's handler: S3 restarted
+    holding index 1 only, and S1's InstallSnapshot up to index 4 is in flight to it."""
+    from ..sim.scenarios import follower_behind_snapshot
+    base = follower_behind_snapshot(seed=seed)
+    return Cluster.from_trace(base.trace(), handlers=handlers)
+
+
+def follower_behind_snapshot(handlers, seed):
+    """A follower far behind a compacted leader installs its snapshot and catches up."""
+    c = _behind_snapshot(handlers, seed)
+    p = Play(c)
+    yield p
+    s3 = c.nodes[3]
+    p.deliver("InstallSnapshot", 1, 3, " (S1 compacted the entries S3 needs)")
+    p.expect(s3.snapshot_index == 4 and s3.log.last_index == 4, SNAP,
+             f"S3, holding only index 1, got S1's snapshot up to index 4 (term 1); it should now hold "
+             f"that snapshot and nothing after it, but has snapshot_index {s3.snapshot_index} and last "
+             f"index {s3.log.last_index}")
+    p.expect(dict(s3.kv) == {"x": 3} and s3.last_applied == 4 and s3.commit_index == 4, SNAP,
+             f"S3's state machine should be the snapshot's (x = 3, last_applied = commit_index = 4); "
+             f"it is {dict(s3.kv)}, last_applied {s3.last_applied}, commit_index {s3.commit_index}")
+    p.deliver("InstallSnapshotReply", 3, 1)
+    p.run_until(converged, 150, "S3 catching up with the entries after the snapshot (x = 5 everywhere)",
+                SNAP, **_CAMPAIGN_NET)
+    p.expect(all(dict(n.kv) == {"x": 5} for n in c.nodes.values()), SNAP,
+             f"every server should end with x = 5; got {[dict(n.kv) for n in c.nodes.values()]}")
+    p.do("crash", 3)
+    p.do("restart", 3)
+    p.run_until(lambda c: converged(c) and dict(c.nodes[3].kv) == {"x": 5}, 150,
+                "S3, restarted, holding x = 5 again", SNAP, **_CAMPAIGN_NET)
+
+
+def stale_snapshot(handlers, seed):
+    """A duplicated InstallSnapshot arrives after the follower took a newer snapshot of its own."""
+    c = _behind_snapshot(handlers, seed)
+    p = Play(c)
+    yield p
+    snap = p.find("InstallSnapshot", 1, 3)
+    late = p.do("duplicate", snap.id)
+    others = lambda env: env.id != late.id  # noqa: E731
+    _deliver_all(p, others)
+    for v in (6, 7):
+        p.do("propose", ("set", "x", v))
+        _deliver_all(p, others)
+    for _ in range(c.config.heartbeat_interval):
+        p.do("tick")
+    _deliver_all(p, others)
+    s3 = c.nodes[3]
+    p.expect(dict(s3.kv) == {"x": 7}, SNAP,
+             f"S3 should have caught up (x = 7) after installing the snapshot; it holds {dict(s3.kv)}")
+    if s3.last_applied > s3.snapshot_index:
+        p.do("compact", 3)
+    before = (s3.snapshot_index, s3.log.last_index, dict(s3.kv), s3.commit_index, s3.last_applied)
+    p.do("deliver", late.id)
+    after = (s3.snapshot_index, s3.log.last_index, dict(s3.kv), s3.commit_index, s3.last_applied)
+    p.expect(after == before, STALE,
+             f"S3 holds a snapshot up to index {before[0]} (x = 7); the late copy of S1's snapshot up "
+             f"to index 4 should change nothing, but (snapshot index, last index, kv, commit index, "
+             f"last applied) went from {before} to {after}")
+    p.expect(p.find("InstallSnapshotReply", 3, 1) is not None, STALE,
+             "S3 should still answer the late InstallSnapshot (Figure 13 replies to every snapshot)")
+    p.run_until(lambda c: converged(c) and all(dict(n.kv) == {"x": 7} for n in c.nodes.values()), 150,
+                "every server holding x = 7", SNAP, **_CAMPAIGN_NET)
+
+
+def snapshot_keeps_suffix(handlers, seed):
+    """A follower that already holds entries past the leader's snapshot keeps them (rule 6)."""
+    c = Cluster(3, seed=seed, handlers=handlers)
+    p = Play(c)
+    yield p
+    s1, s3 = c.nodes[1], c.nodes[3]
+    p.do("timeout", 1)
+    p.settle(until=lambda c: s1.role is Role.LEADER, what="S1 winning term 1")
+    from_s3 = lambda env: env.msg.src == 3  # noqa: E731  S1 never hears from S3
+    _deliver_all(p, drop=from_s3)
+    for v in (1, 2, 3):
+        p.do("propose", ("set", "x", v))
+        _deliver_all(p, drop=from_s3)
+    p.expect(s1.last_applied == 4, COMMIT,
+             f"S1 and S2 hold entries 1-4 (S1's no-op and x = 1..3), a majority, yet S1 applied "
+             f"{s1.last_applied} of them")
+    to_s1 = lambda env: env.msg.dst == 1  # noqa: E731  now S1 hears nothing
+    for v in (4, 5):
+        p.do("propose", ("set", "x", v))
+        _deliver_all(p, drop=to_s1)
+    p.do("compact", 1)
+    for _ in range(c.config.heartbeat_interval):
+        p.do("tick")
+    for env in list(c.flight.values()):
+        if not (env.msg.dst == 3 and type(env.msg).__name__ == "InstallSnapshot"):
+            p.do("drop", env.id)
+    p.expect(s3.log.last_index == 6 and s3.snapshot_index == 0, KEEP,
+             f"S3 should hold entries 1-6 before the snapshot arrives; it holds {s3.log}")
+    p.deliver("InstallSnapshot", 1, 3, " (S1 never heard that S3 holds everything)")
+    p.expect(s3.snapshot_index == 4 and s3.log.last_index == 6, KEEP,
+             f"S3 held entries 1-6 when S1's snapshot up to index 4 (whose last entry S3 holds) arrived: "
+             f"entries 5 and 6 must stay (S3 may already have acknowledged them), but S3 now has "
+             f"snapshot_index {s3.snapshot_index} and last index {s3.log.last_index}")
+    p.run_until(lambda c: converged(c) and all(dict(n.kv) == {"x": 5} for n in c.nodes.values()), 150,
+                "every server holding x = 5", CONVERGE, **_CAMPAIGN_NET)
+
+
 @dataclass(frozen=True)
 class Scenario:
     key: str
@@ -214,6 +340,21 @@ SCENARIOS = (
     Scenario("partition_heals", "a partition that heals", partition_heals),
     Scenario("crash_after_submit", "leader crash after submit", crash_after_submit),
 )
+
+
+#: The scenes of the "install_snapshot" grader (the other graders play :data:`SCENARIOS`).
+SNAPSHOT_SCENARIOS = (
+    Scenario("follower_behind_snapshot", "a follower behind a compacted leader", follower_behind_snapshot),
+    Scenario("stale_snapshot", "a stale snapshot after a newer one", stale_snapshot),
+    Scenario("snapshot_keeps_suffix", "a snapshot behind the follower's log", snapshot_keeps_suffix),
+)
+
+SCENARIOS_FOR = {"install_snapshot": SNAPSHOT_SCENARIOS}
+
+
+def scenarios_for(name: str) -> tuple:
+    """The scenes that grade the rule ``name``."""
+    return SCENARIOS_FOR.get(name, SCENARIOS)
 
 
 def play_scenario(scn: Scenario, name: str, fn, seed: int) -> Finding | None:
@@ -244,8 +385,9 @@ def broken_finding(layer, check, p, exc) -> Finding:
 
 
 def run_scenarios(name: str, fn, seed: int = 0) -> LayerResult:
-    result = LayerResult("scenarios", checks=len(SCENARIOS))
-    for k, scn in enumerate(SCENARIOS):
+    scenes = scenarios_for(name)
+    result = LayerResult("scenarios", checks=len(scenes))
+    for k, scn in enumerate(scenes):
         finding = play_scenario(scn, name, fn, seed * 100 + k + 1)
         if finding is not None:
             result.findings.append(finding)
