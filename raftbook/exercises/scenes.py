@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..sim.cluster import Cluster
+from ..sim import scenarios as named_scenarios
 from ..core.config import Config
 from ..core.roles import Role
 from ..errors import HandlerError
@@ -226,8 +227,7 @@ def _deliver_all(p, keep=lambda env: True, drop=lambda env: False, limit=500):
 def _behind_snapshot(handlers, seed):
     """``rb.scenarios.follower_behind_snapshot``, replayed with the student's handler: S3 restarted
     holding index 1 only, and S1's InstallSnapshot up to index 4 is in flight to it."""
-    from ..sim.scenarios import follower_behind_snapshot
-    base = follower_behind_snapshot(seed=seed)
+    base = named_scenarios.follower_behind_snapshot(seed=seed)
     return Cluster.from_trace(base.trace(), handlers=handlers)
 
 
