@@ -28,9 +28,10 @@ from pathlib import Path
 from ..core.config import Config
 from ..errors import InvalidArgument, RaftbookError
 from ..sim.cluster import Cluster
+from ..sim.membership import check_members
 from ..sim.validate import show, whole
 from .faultrun import FaultRun
-from .faults import FAULTS, schedule
+from .faults import ALL_FAULTS, FAULTS, schedule
 from .minimize import Budget, replay_events, shorten_runs, shrink, unroll
 from .progress import check_progress, progress_bar
 
@@ -57,10 +58,16 @@ class _Job:
     handlers: dict | None
     flood_cap: int
     latency: tuple
+    members: frozenset | None = None
+
+    @property
+    def reconfigures(self) -> bool:
+        """Whether the configuration may change or start as a subset (extra columns then)."""
+        return "reconfigure" in self.faults or self.members is not None
 
     def cluster(self, seed: int, reasons: bool = False) -> Cluster:
         return Cluster(self.n, seed=seed, config=self.config, handlers=self.handlers,
-                       record_reasons=reasons)
+                       record_reasons=reasons, members=self.members)
 
     def schedule(self, seed: int) -> list:
         return schedule(seed, self.steps, self.faults, self.load, self.n)
@@ -68,7 +75,7 @@ class _Job:
     def play(self, seed: int, actions, reasons: bool = False) -> FaultRun:
         """Campaign ``seed``'s ``actions`` carried out by the engine on a fresh cluster."""
         run = FaultRun(self.cluster(seed, reasons), net={"latency": self.latency},
-                       flood_cap=self.flood_cap)
+                       flood_cap=self.flood_cap, track_changes=self.reconfigures)
         return run.play(actions)
 
 
@@ -89,16 +96,17 @@ def _outcome(run: FaultRun):
     return None if f is None else f[:2]
 
 
-def _row(seed, run: FaultRun, seconds: float) -> dict:
+def _row(seed, run: FaultRun, seconds: float, members: bool = False) -> dict:
     c = run.c
     mon = c.monitor
     committed = sum(1 for p in c.proposals if c.status(p) == "committed")
     kind, prop, detail = _finding(run) or ("", "", "")
+    extra = {"members": " ".join(f"S{i}" for i in sorted(c.members))} if members else {}
     return {"seed": seed, "ok": run.trouble is None, "finding": kind, "property": prop or "",
             "detail": detail, "failed_at_action": run.at, "ticks": c.now, "events": len(c.history),
             "max_term": max(n.current_term for n in c.nodes.values()),
             "leaders": len(mon.leaders) if mon is not None else None,
-            "proposals": len(c.proposals), "committed": committed, **run.stats,
+            "proposals": len(c.proposals), "committed": committed, **run.stats, **extra,
             "seconds": round(seconds, 4)}
 
 
@@ -171,7 +179,9 @@ def minimize(job: _Job, seed: int, budget: int = MINIMIZE_BUDGET) -> Counterexam
     small = shrink(actions, fails, Budget(budget))
     small = shorten_runs(small, fails, Budget(budget))
     events = None
-    if outcome[0] == "safety":
+    # single events replay ticks, messages and faults, not membership changes: a run that
+    # changed the configuration stays in coarse actions (its last run split into ticks)
+    if outcome[0] == "safety" and not any(a[0] in ("add_server", "remove_server") for a in small):
         events = _explode(job, seed, small, outcome)
     if events is not None:
         def fails_events(sub):
@@ -181,7 +191,7 @@ def minimize(job: _Job, seed: int, budget: int = MINIMIZE_BUDGET) -> Counterexam
         events = shrink(events, fails_events, Budget(budget))
         c, used = replay_events(job.cluster(seed), events, job.flood_cap, stop=True)
         events = events[:used]
-    else:  # a flood or a handler error: the failing run, tick by tick, up to the failure
+    else:  # a flood, a handler error or a membership change: the failing run, its last run tick by tick
         split = small[:-1]
         last = small[-1]
         if last[0] == "run":
@@ -205,7 +215,7 @@ def _one(seed):
     t0 = time.perf_counter()
     job = _JOB
     run = job.play(seed, job.schedule(seed))
-    return _row(seed, run, time.perf_counter() - t0)
+    return _row(seed, run, time.perf_counter() - t0, job.reconfigures)
 
 
 def _minimize_one(seed):
@@ -290,7 +300,8 @@ def _seeds(seeds) -> list:
 
 def campaign(seeds=100, *, n: int = 5, handlers=None, steps: int = 60, faults=FAULTS,
              load: float = 0.3, config=None, latency=(1, 5), workers: int | None = None,
-             minimize: int = 1, flood_cap: int | None = None, progress=None) -> CampaignResult:
+             minimize: int = 1, flood_cap: int | None = None, progress=None,
+             members=None) -> CampaignResult:
     """Run one seeded fault campaign per seed, in parallel, and tabulate them.
 
     ``seeds``: how many (0..seeds-1) or which. Each campaign has ``steps``
@@ -301,6 +312,12 @@ def campaign(seeds=100, *, n: int = 5, handlers=None, steps: int = 60, faults=FA
     processes share the seeds (default: every core). The first ``minimize``
     failing seeds are cut down to short step-by-step traces. A flood (more than
     ``flood_cap`` messages in flight) or a handler that raises is a finding too.
+
+    Membership: the ``"reconfigure"`` fault (not in the defaults) has the leader add or
+    remove one server at random times (a change the cluster refuses is skipped);
+    ``members`` starts with only some servers in the configuration: a number k (servers
+    1..k) or a set of ids. Either adds the columns ``changes``, ``refused`` and
+    ``members`` (the final configuration).
     """
     seeds = _seeds(seeds)
     check_progress(progress)
@@ -313,10 +330,21 @@ def campaign(seeds=100, *, n: int = 5, handlers=None, steps: int = 60, faults=FA
     try:
         faults = frozenset(faults)
     except TypeError:
-        raise InvalidArgument(f"faults is a list drawn from {list(FAULTS)}; got {show(faults)}") from None
-    unknown = sorted(show(f) for f in faults - set(FAULTS))
+        raise InvalidArgument(f"faults is a list drawn from {list(ALL_FAULTS)}; got {show(faults)}") from None
+    unknown = sorted(show(f) for f in faults - set(ALL_FAULTS))
     if unknown:
-        raise InvalidArgument(f"unknown faults {unknown}; choose from {list(FAULTS)}")
+        raise InvalidArgument(f"unknown faults {unknown}; choose from {list(ALL_FAULTS)}")
+    if members is not None:
+        if isinstance(members, (str, bytes, bytearray, dict)):
+            raise InvalidArgument(f"members is a number k of servers (1..k start as members) or a set "
+                                  f"of server ids among 1..{n}; got {show(members)}")
+        k = whole(members)
+        if k is not None:
+            if not 1 <= k <= n:
+                raise InvalidArgument(f"members={show(members)}: a number of servers that start as "
+                                      f"members, 1 to n={n}")
+            members = range(1, k + 1)
+        members = check_members(members, n)
     try:
         ok = not isinstance(load, (bool, str, bytes)) and 0 <= float(load) <= 1
     except (TypeError, ValueError, OverflowError):
@@ -340,7 +368,7 @@ def campaign(seeds=100, *, n: int = 5, handlers=None, steps: int = 60, faults=FA
     flood_cap = _limit("flood_cap", flood_cap, 1, MAX_FLOOD_CAP, "a number of messages", "MAX_FLOOD_CAP")
     Cluster(n, handlers=handlers, monitor=False)  # validates the handlers
     job = _Job(n, steps, faults, float(load), config, dict(handlers) if handlers else None,
-               flood_cap, tuple(latency))
+               flood_cap, tuple(latency), members)
     import pandas as pd
 
     global _JOB

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..core.roles import Role
-from ..errors import HandlerError, InvalidArgument, NotLeader, RaftbookError
+from ..errors import HandlerError, InvalidArgument, InvalidState, NotLeader, RaftbookError
 
 
 class Trouble(NamedTuple):
@@ -40,10 +40,12 @@ class FaultRun:
     ``net`` is the network of ``run`` actions (an action may override the loss
     and duplication rates); ``flood_cap`` the messages allowed in flight at once
     (default 100 per server); ``rate_cap`` the messages delivered per server per
-    tick (None: unchecked).
+    tick (None: unchecked). ``track_changes`` adds the counts of membership changes
+    carried out and refused to ``stats``.
     """
 
-    def __init__(self, cluster, *, net=None, flood_cap: int | None = None, rate_cap: int | None = None):
+    def __init__(self, cluster, *, net=None, flood_cap: int | None = None, rate_cap: int | None = None,
+                 track_changes: bool = False):
         self.c = cluster
         self.net = dict(net or {})
         self.flood_cap = flood_cap or 100 * cluster.n
@@ -55,6 +57,8 @@ class FaultRun:
         self._counted = len(cluster.history)
         self.stats = {"delivered": 0, "dropped": 0, "duplicated": 0, "lost": 0, "crashes": 0,
                       "partitions": 0, "timeouts": 0}
+        if track_changes:  # only for runs that may change the configuration (keeps old tables as they were)
+            self.stats.update(changes=0, refused=0)
 
     # -- stopping ------------------------------------------------------------------
     def record(self, trouble: Trouble) -> None:
@@ -157,8 +161,42 @@ class FaultRun:
         elif kind == "heal":
             if c.groups is not None:
                 self.call("heal")
+        elif kind in ("add_server", "remove_server"):
+            self.reconfigure(kind, action[1])
         else:
             raise InvalidArgument(f"unknown campaign action {action!r}")
+
+    def reconfigure(self, kind: str, target) -> None:
+        """Ask the leader to add a server outside its configuration, or remove a member.
+
+        A change the cluster refuses (no leader, another change under way, the 2015 fix
+        waiting for an entry of the leader's term) is skipped, not a finding: it changes nothing.
+        """
+        c = self.c
+        leader = c.leader
+        if leader is None:
+            target = None
+        else:
+            members = c.nodes[leader].members
+            if kind == "add_server":
+                target = _target(target, [i for i in sorted(c.nodes) if i not in members])
+            else:
+                target = leader if target == "leader" else _target(target, sorted(members))
+        if target is None:
+            return
+        try:
+            getattr(c, kind)(target)
+        except HandlerError as exc:
+            self.halt(Trouble("handler_error", None, str(exc), exc, method=kind))
+        except (NotLeader, InvalidState):
+            if "refused" in self.stats:
+                self.stats["refused"] += 1
+            return
+        except RaftbookError as exc:
+            self.halt(Trouble("refused", None, str(exc), exc, method=kind))
+        if "changes" in self.stats:
+            self.stats["changes"] += 1
+        self.check()
 
     def play(self, actions):
         """Carry out ``actions`` (a list, or a generator reading the cluster) until trouble."""

@@ -20,6 +20,10 @@ a schedule still replays; that is what lets a failing campaign be cut down.
   stale leader cut off by a partition too, so logs diverge as in Figures 7 and 8)
 - ``("crash", target)``, ``("restart", target)``, ``("timeout", target)``
 - ``("partition", (group, group))``, ``("heal",)``
+- ``("add_server", target)``, ``("remove_server", target)``: the leader adds a server
+  outside its configuration or removes one of its members (the ``reconfigure`` fault; a
+  change the cluster refuses, with no leader or while another change is under way, is
+  skipped)
 """
 from __future__ import annotations
 
@@ -30,6 +34,11 @@ from ..core.roles import Role
 
 #: The kinds of fault a campaign may inject.
 FAULTS = ("crash", "partition", "drop", "duplicate", "timeout")
+#: Faults a campaign injects only when asked: ``reconfigure`` adds and removes servers
+#: (single-server membership changes) at random times.
+EXTRA_FAULTS = ("reconfigure",)
+#: Every fault a campaign knows.
+ALL_FAULTS = FAULTS + EXTRA_FAULTS
 
 
 def schedule(seed: int, steps: int = 60, faults=FAULTS, load: float = 0.3, n: int = 5) -> list:
@@ -51,6 +60,8 @@ def schedule(seed: int, steps: int = 60, faults=FAULTS, load: float = 0.3, n: in
             options.append("restart")
         if "partition" in faults and n > 2:
             options += ["partition", "heal"]
+        if "reconfigure" in faults and n > 1:  # drawn only when asked: the defaults keep their draws
+            options += ["add_server", "remove_server"]
         kind = rng.choice(options)
         if kind == "run":
             drop = round(rng.uniform(0, 0.2), 3) if "drop" in faults else 0.0
@@ -58,7 +69,9 @@ def schedule(seed: int, steps: int = 60, faults=FAULTS, load: float = 0.3, n: in
             out.append(("run", rng.randint(3, 30), drop, dup))
         elif kind == "crash":
             out.append(("crash", "leader" if rng.random() < 0.5 else round(rng.random(), 3)))
-        elif kind in ("restart", "timeout"):
+        elif kind == "remove_server":  # the leader itself now and then: it steps down once removed
+            out.append(("remove_server", "leader" if rng.random() < 0.25 else round(rng.random(), 3)))
+        elif kind in ("restart", "timeout", "add_server"):
             out.append((kind, round(rng.random(), 3)))
         elif kind == "partition":
             ids = list(range(1, n + 1))
