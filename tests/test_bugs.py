@@ -70,3 +70,14 @@ def test_failing_runs_of_scenarios_and_campaigns_replay():
                 continue
             c = rb.Cluster.from_trace(finding.trace, handlers={bug.handler: bug.fn})
             assert len(c.history) == len(finding.trace["events"])
+
+
+@pytest.mark.parametrize("name", ["vote_without_saving", "vote_saved_before_it_is_cast"])
+def test_an_unsaved_vote_is_a_double_vote_the_explorer_finds(name):
+    handler, fn, _ = BUGS[name]  # the catalogue names the handler the function replaces
+    assert BUGS[name].handler == "request_vote_persistent" and handler == "request_vote"
+    r = rb.explore(3, max_term=1, max_log=1, max_in_flight=4, persistence="explicit",
+                   handlers={handler: fn}, events=("timeout", "deliver", "crash", "restart"),
+                   progress=False)
+    assert r.violation is not None and r.violation.property == "election_safety"
+    assert "crash S" in " ".join(r.steps())

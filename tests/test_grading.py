@@ -9,9 +9,10 @@ import raftbook as rb
 from raftbook.exercises import BUGS, GRADED, HIDDEN_SEED, LAYERS, make_node
 from raftbook.exercises.campaign import run_campaign
 from raftbook.exercises.grader import rule_count, run_checks
+from raftbook.exercises.targets import handler_of
 from raftbook.rules import reference_handlers_all
 
-REFERENCE = {name: reference_handlers_all[name] for name in GRADED}
+REFERENCE = {name: reference_handlers_all[handler_of(name)] for name in GRADED}
 
 
 @pytest.mark.parametrize("name", sorted(GRADED))
@@ -241,3 +242,52 @@ def test_a_stale_snapshot_is_reported_with_its_rule_and_a_replayable_run():
     scene = next(f for f in report.findings if f.layer == "scenarios")
     c = rb.Cluster.from_trace(scene.trace, handlers={"install_snapshot": bug.fn})
     assert len(c.history) == len(scene.trace["events"])
+
+
+# -- A5: persistence points (RequestVote under explicit persistence) ----------------------------
+@pytest.mark.parametrize("seed", [0, HIDDEN_SEED, 7])
+def test_the_persistent_vote_grader_runs_request_vote_on_explicit_servers(seed):
+    seen = []
+
+    def counted(node, msg):
+        seen.append((node.config.persistence, type(msg).__name__))
+        return reference_handlers_all["request_vote"](node, msg)
+    report = run_checks("request_vote_persistent", counted, seed=seed)
+    assert report.passed, report.failures
+    assert report.layers["rules"].checks == rule_count("request_vote_persistent") + 1 >= 8
+    assert report.layers["scenarios"].checks == 3
+    assert report.layers["campaigns"].checks == 25
+    # the cases, scenes and campaigns run explicit servers; the grid comparison with the
+    # request_vote rule runs the default ones, where node.persist() does nothing
+    assert seen.count(("explicit", "RequestVote")) > 100
+    assert set(seen) == {("explicit", "RequestVote"), ("auto", "RequestVote")}
+
+
+def test_an_unsaved_vote_is_found_on_one_node_and_in_a_replayable_double_vote():
+    bug = BUGS["vote_without_saving"]
+    report = rb.grade("request_vote_persistent", bug.fn, layers=["rules", "scenarios"])
+    rule = next(f for f in report.findings if f.layer == "rules")
+    assert "Figure 2" in rule.rule and "node.saved" in rule.message
+    assert "persistence='explicit'" in rule.reproduce
+    ns = {"rb": rb, bug.fn.__name__: bug.fn}
+    exec(rule.reproduce.replace("rb.exercises.make_node(", "rb.exercises.make_node({'request_vote': %s}, "
+                                % bug.fn.__name__), ns)
+    node = ns["node"]
+    assert node.voted_for == 2 and node.saved["voted_for"] is None and "voted_for" in node.unsaved
+    scene = next(f for f in report.findings if f.layer == "scenarios")
+    assert "same term 1" in scene.message
+    c = rb.Cluster.from_trace(scene.trace, handlers={"request_vote": bug.fn})
+    assert c.config.persistence == "explicit" and c.nodes[2].voted_for == 3
+    assert any(e.kind == "restart" for e in c.history)
+    assert report.replay().config.persistence == "explicit"
+    # The correct rule, on the same scene: the restarted voter remembers S1.
+    assert rb.grade("request_vote_persistent", reference_handlers_all["request_vote"],
+                    layers=["scenarios"]).passed
+
+
+def test_make_node_saves_the_chosen_state_under_explicit_persistence():
+    node = make_node(term=3, voted_for=2, log=[1, 3], persistence="explicit")
+    assert node.saved == {"current_term": 3, "voted_for": 2, "last_index": 2, "snapshot_index": 0}
+    assert node.unsaved == [] and make_node(term=1).saved is None
+    with pytest.raises(rb.InvalidArgument, match="persistence"):
+        make_node(persistence="sometimes")

@@ -35,6 +35,7 @@ from ..core.messages import Entry
 from ..core.roles import Role
 from ..errors import HandlerError
 from . import delegation
+from .targets import handler_of
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class Guard:
         limits = self.limits
         with_msg = name not in ("advance_commit_index", "apply_committed")
         call_s = limits.call_ms / 1000.0
-        ref = _rules.reference_handlers_all.get(name) if trip else None
+        ref = _rules.reference_handlers_all.get(handler_of(name)) if trip else None
         if ref is not None:
             delegation.arm()
             ref_code = ref.__code__

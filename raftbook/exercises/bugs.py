@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from ..core.messages import AppendEntriesReply, InstallSnapshotReply, RequestVoteReply
 from ..core.roles import Role
 from ..core.kv import StateMachine, apply_command
+from .targets import handler_of
 
 
 #: The seed of the course's hidden tests (``rb.grade(..., seed=HIDDEN_SEED)``).
@@ -36,7 +37,8 @@ class Bug:
     fails: tuple
 
     def __iter__(self):  # name -> (handler name, buggy function, what it breaks)
-        return iter((self.handler, self.fn, self.breaks))
+        # the handler the function replaces ("request_vote_persistent" grades "request_vote")
+        return iter((handler_of(self.handler), self.fn, self.breaks))
 
 
 def _up_to_date(cand_last_term, cand_last_index, own_last_term, own_last_index):
@@ -735,6 +737,45 @@ def snapshot_term_checked_last(node, msg):
     return _snapshot_reply(node, msg)
 
 
+# -- A5, persistence points: RequestVote under Config(persistence="explicit") --------------
+
+def _vote_rules(node, msg, save_term=False):
+    """A correct vote rule without its saves (the A5 bugs below put node.persist() in the wrong
+    places, or leave it out): adopt a newer term, refuse stale, second and out-of-date requests."""
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)
+        if save_term:
+            node.persist()
+    if msg.term < node.current_term:
+        return False
+    if node.voted_for is not None and node.voted_for != msg.src:
+        return False
+    return _up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term, node.log.last_index)
+
+
+def vote_without_saving(node, msg):
+    """Answers a vote request without saving anything (``rb.scenarios.vote_without_saving``)."""
+    if _vote_rules(node, msg):
+        return _grant(node, msg)  # BUG: no node.persist() before the reply
+    return _refuse(node, msg)
+
+
+def term_saved_only_with_a_vote(node, msg):
+    """Saves when it grants a vote, but not the newer term it adopts while refusing one."""
+    if _vote_rules(node, msg):
+        out = _grant(node, msg)
+        node.persist()
+        return out
+    return _refuse(node, msg)  # BUG: a newer term adopted here is answered unsaved
+
+
+def vote_saved_before_it_is_cast(node, msg):
+    """Saves the newer term as it adopts it, then grants the vote without saving it."""
+    if _vote_rules(node, msg, save_term=True):
+        return _grant(node, msg)  # BUG: voted_for changed after the last node.persist()
+    return _refuse(node, msg)
+
+
 def _bug(fn, handler, breaks, fails):
     return fn.__name__, Bug(fn.__name__, handler, fn, breaks, tuple(fails))
 
@@ -860,6 +901,15 @@ BUGS: dict[str, Bug] = dict([
     _bug(snapshot_term_checked_last, "install_snapshot",
          "A deposed leader's snapshot is installed before its stale term is noticed, replacing "
          "what the current leader sent.", [R]),
+    _bug(vote_without_saving, "request_vote_persistent",
+         "A server that crashes right after answering forgets its vote: it restarts able to vote "
+         "again in the same term, and two candidates can both win it.", [R, S]),
+    _bug(term_saved_only_with_a_vote, "request_vote_persistent",
+         "A term adopted while refusing a vote is lost in a crash: the server's term goes back "
+         "after it told a candidate the newer one.", [R, S]),
+    _bug(vote_saved_before_it_is_cast, "request_vote_persistent",
+         "The term is saved but the vote given in it is not: after a crash the server votes a "
+         "second time in that term.", [R, S]),
     _bug(apply_twice, "apply_committed",
          "Committed commands run again on every apply: the state machine repeats effects.", [R]),
 ])

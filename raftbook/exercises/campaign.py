@@ -26,6 +26,7 @@ from ..sim.cluster import Cluster
 from .play import Play, converged, one_leader
 from .report import Finding, LayerResult
 from .scenes import broken_finding
+from .targets import config_of, handler_of, handlers_for
 
 #: The healthy network of the liveness phase (each campaign's faulty one comes from its Profile).
 CALM_NET = dict(latency=(1, 2))
@@ -108,6 +109,8 @@ def _await_commit(p: Play) -> None:
 #: grader's servers compact every few entries, so crashed and partitioned followers fall behind a
 #: leader's snapshot and must install it.
 CONFIG_FOR = {"install_snapshot": dict(snapshot_threshold=3)}
+#: (a graded name's own configuration, such as "request_vote_persistent"'s explicit persistence,
+#: comes from :mod:`.targets`.)
 #: How many campaigns a grader runs when it does not say (a follower falls behind a snapshot in
 #: only some campaigns, so the "install_snapshot" grader runs twice as many).
 COUNT_FOR = {"install_snapshot": 48}
@@ -116,13 +119,13 @@ COUNT_FOR = {"install_snapshot": 48}
 def campaign_config(name: str, seed: int):
     """The cluster configuration of campaign ``seed`` for the rule ``name``."""
     config = Profile(seed).config
-    extra = CONFIG_FOR.get(name)
+    extra = {**config_of(name), **CONFIG_FOR.get(name, {})}
     return dataclasses.replace(config, **extra) if extra else config
 
 
 def _start(name: str, fn, n: int, seed: int, reasons: bool = False) -> _Campaign:
     profile = Profile(seed)
-    c = Cluster(n, seed=seed, config=campaign_config(name, seed), handlers={name: fn},
+    c = Cluster(n, seed=seed, config=campaign_config(name, seed), handlers=handlers_for(name, fn),
                 record_reasons=reasons)
     return _Campaign(c, net=profile.net)
 
@@ -209,7 +212,7 @@ def reference_progress(name: str, seed: int, n: int) -> dict:
     """The progress the reference rules make in campaign ``seed`` on ``n`` servers (kept)."""
     key = (name, seed, n)
     if key not in _REFERENCE_PROGRESS:
-        _REFERENCE_PROGRESS[key] = _campaign(name, reference_handlers_all[name], seed, n)[1] or {}
+        _REFERENCE_PROGRESS[key] = _campaign(name, reference_handlers_all[handler_of(name)], seed, n)[1] or {}
     return _REFERENCE_PROGRESS[key]
 
 

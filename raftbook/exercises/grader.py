@@ -22,6 +22,7 @@ from __future__ import annotations
 from ..errors import InvalidArgument
 from ..core.rules import reference_handlers_all
 from . import a1_elections, a2_replication, a3_bookkeeping, a4_commitment, a5_snapshots  # noqa: F401 (register cases)
+from . import a5_persistence  # noqa: F401 (register cases)
 from .budget import DEFAULT_LIMITS, GradeOvertime, Guard, Limits
 from .campaign import run_campaigns
 from .delegation import reference_problem
@@ -29,6 +30,7 @@ from .differential import run_differential
 from .report import LAYERS, Finding, GradeReport, LayerResult
 from .rulecase import CASES, run_rules
 from .scenes import run_scenarios
+from .targets import handler_of
 
 #: The functions a grader exists for, and the assignment each belongs to.
 GRADED = {
@@ -38,13 +40,15 @@ GRADED = {
     "advance_commit_index": "A4 commitment",
     "apply_committed": "A4 commitment (applying entries)",
     "install_snapshot": "A5 log compaction (InstallSnapshot)",
+    "request_vote_persistent": "A5 persistence points (RequestVote under explicit persistence)",
 }
 
 def run_rule_layer(name: str, fn, seed: int = 0) -> LayerResult:
     """The rules layer: every hand-written rule case, then one more check that compares ``fn``
-    with the reference on a grid of one-server situations (:mod:`.differential`)."""
+    with the reference on a grid of one-server situations (:mod:`.differential`; a graded name
+    that replaces another handler is compared on that handler's grid)."""
     result = run_rules(name, fn, seed)
-    compared, finding = run_differential(name, fn, seed)
+    compared, finding = run_differential(handler_of(name), fn, seed)
     if compared:
         result.checks += 1
         if finding is not None:

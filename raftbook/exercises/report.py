@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import InvalidArgument, InvalidState
 from ..sim.cluster import Cluster
 from .budget import Guard, Limits
+from .targets import handlers_for
 
 #: The three layers of every grader, in the order they run.
 LAYERS = ("rules", "scenarios", "campaigns")
@@ -184,7 +185,7 @@ class GradeReport:
             raise InvalidState("this report came without the graded function; rebuild the run with "
                                "rb.Cluster.from_trace(report.trace, handlers={name: your_function})")
         guarded = Guard(Limits(grade_s=60.0)).wrap(self.name, self.fn, trip=False)
-        return Cluster.from_trace(self.trace, handlers={self.name: guarded})
+        return Cluster.from_trace(self.trace, handlers=handlers_for(self.name, guarded))
 
     def save_trace(self, path) -> None:
         """Write the shortest failing run as a JSON trace file (``rb.Cluster.load_trace``)."""

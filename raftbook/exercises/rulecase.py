@@ -18,17 +18,20 @@ import re
 from dataclasses import dataclass
 
 from ..errors import HandlerError, InvalidArgument, RaftbookError
+from ..core.config import Config
 from ..core.messages import Entry
 from ..core.node import RaftNode
 from ..core.roles import Role
 from ..core.rules import apply_committed as _apply
 from .report import Finding, LayerResult
+from .targets import config_of, handlers_for
 
 
 def make_node(handlers=None, *, id: int = 1, n: int = 3, term: int = 0, voted_for=None,
               log=(), commit_index: int = 0, last_applied: int | None = None,
               role: str = "follower", leader_id=None, next_index=None, match_index=None,
-              election_elapsed: int = 0, seed: int = 0, snapshot: int = 0) -> RaftNode:
+              election_elapsed: int = 0, seed: int = 0, snapshot: int = 0,
+              persistence: str = "auto") -> RaftNode:
     """One server of an ``n``-server cluster in a chosen state, to try a handler by hand.
 
     ``log`` is a list of terms or ``(term, command)`` pairs; entries up to
@@ -37,6 +40,8 @@ def make_node(handlers=None, *, id: int = 1, n: int = 3, term: int = 0, voted_fo
     ``next_index``/``match_index`` default to "everyone needs everything after
     my log" and 0, as just after an election. ``snapshot`` > 0 compacts entries
     1..snapshot (all applied) into a snapshot first, as section 7 does.
+    ``persistence="explicit"`` builds it with ``Config(persistence="explicit")``, the
+    chosen state saved (``node.saved``): a handler must call ``node.persist()`` itself.
     """
     if not isinstance(n, int) or not 1 <= n <= 15:
         raise InvalidArgument(f"n is the number of servers, 1 to 15; got {n!r}")
@@ -46,8 +51,11 @@ def make_node(handlers=None, *, id: int = 1, n: int = 3, term: int = 0, voted_fo
         role = Role(role)
     except ValueError:
         raise InvalidArgument(f"role must be 'follower', 'candidate' or 'leader'; got {role!r}") from None
+    if persistence not in ("auto", "explicit"):
+        raise InvalidArgument(f"persistence must be 'auto' or 'explicit'; got {persistence!r}")
     peers = [p for p in range(1, n + 1) if p != id]
-    node = RaftNode(id, peers, rng=random.Random(seed), handlers=handlers)
+    node = RaftNode(id, peers, config=Config(persistence=persistence), rng=random.Random(seed),
+                    handlers=handlers)
     node._reasons = None
     entries = []
     for k, item in enumerate(log, start=1):
@@ -96,6 +104,7 @@ def make_node(handlers=None, *, id: int = 1, n: int = 3, term: int = 0, voted_fo
         node.match_index = dict(match_index or {})
     node.election_elapsed = election_elapsed
     node.heartbeat_elapsed = 0
+    node.persist()  # explicit persistence: the chosen state is what is on stable storage
     return node
 
 
@@ -127,7 +136,8 @@ class Kit:
         self.situation = text
 
     def node(self, **state) -> RaftNode:
-        node = make_node({self.name: self.fn}, **state)
+        state = {**config_of(self.name), **state}
+        node = make_node(handlers_for(self.name, self.fn), **state)
         args = ", ".join(f"{k}={v!r}" for k, v in state.items())
         self._setup = [f"node = rb.exercises.make_node({args})"]
         return node

@@ -17,6 +17,7 @@ from ..core.roles import Role
 from ..errors import HandlerError
 from .play import HANDLER_RULE, Play, Stop, converged, one_leader
 from .report import Finding, LayerResult
+from .targets import handlers_for
 
 ELECT = "Leader election (section 5.2): a candidate with votes from a majority becomes leader"
 SPLIT = "Split votes (section 5.2): with the votes split, nobody wins; a later election does"
@@ -56,7 +57,7 @@ def split_vote(handlers, seed):
     p.run_until(one_leader, 250, "a leader elected after the split vote", SPLIT)
 
 
-def figure7(handlers, seed):
+def figure7(handlers, seed, config=None):
     """Figure 7: a new leader of term 8 and six followers with every kind of log."""
     logs = {1: _log(1, 1, 1, 4, 4, 5, 5, 6, 6, 6),
             2: _log(1, 1, 1, 4, 4, 5, 5, 6, 6),               # (a)
@@ -66,7 +67,7 @@ def figure7(handlers, seed):
             6: _log(1, 1, 1, 4, 4, 4, 4),                      # (e)
             7: _log(1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3)}         # (f)
     c = Cluster.from_state({i: {"current_term": 7, "log": lg} for i, lg in logs.items()}, seed=seed,
-                           handlers=handlers)
+                           config=config, handlers=handlers)
     p = Play(c)
     yield p
     p.do("timeout", 1)
@@ -326,6 +327,80 @@ def snapshot_keeps_suffix(handlers, seed):
                 "every server holding x = 5", CONVERGE, **_CAMPAIGN_NET)
 
 
+# -- persistence points (Figure 2, "before responding to RPCs"): the scenes of the
+# "request_vote_persistent" grader, on servers with Config(persistence="explicit") --------
+
+EXPLICIT = Config(persistence="explicit")
+SAVED_VOTE = ("Figure 2: votedFor is persistent, saved before the vote is answered; a server that "
+              "restarts must not vote again in the same term")
+SAVED_TERM = ("Figure 2: currentTerm is persistent and increases monotonically; a term a reply "
+              "announced must survive a crash")
+
+
+def crash_between_reply_and_save(handlers, seed):
+    """``rb.scenarios.crash_between_reply_and_save`` with the student's handler: S2 votes for S1,
+    crashes with its reply on the wire and restarts; S3 asks for a vote in the same term."""
+    c = Cluster(3, seed=seed, config=EXPLICIT, handlers=handlers)
+    p = Play(c)
+    yield p
+    s2 = c.nodes[2]
+    p.do("timeout", 1)
+    p.deliver("RequestVote", 1, 2)
+    p.expect(s2.voted_for == 1, ONE_VOTE,
+             f"S2, which had not voted in term 1, should grant S1 its vote; voted_for = {s2.voted_for}")
+    p.do("crash", 2)
+    p.do("restart", 2)
+    for env in list(c.flight.values()):
+        if env.msg.dst == 3:
+            p.do("drop", env.id)
+    p.do("timeout", 3)
+    p.expect(c.nodes[3].current_term == 1, SAVED_VOTE,
+             f"S3 should have timed out into term 1; it is in term {c.nodes[3].current_term}")
+    p.deliver("RequestVote", 3, 2, " (S3 asks S2 in the same term 1)")
+    reply = p.find("RequestVoteReply", 2, 3)
+    if reply is None:
+        p.fail("Each request gets an answer (Figure 2: every RPC has a reply)",
+               "S2 got S3's vote request but sent no reply")
+    p.expect(not reply.msg.vote_granted, SAVED_VOTE,
+             "S2 granted S1 its vote in term 1, answered, crashed and restarted; it then granted S3 "
+             "a vote in the same term 1: the vote was answered before it was saved "
+             f"(after the restart S2 had term {s2.current_term}, voted_for {s2.voted_for})")
+    p.settle()
+    p.run_until(one_leader, 250, "a leader elected after S2's restart", ELECT, **_CAMPAIGN_NET)
+
+
+def refused_term_survives_crash(handlers, seed):
+    """S2 refuses a candidate with a shorter log but adopts its newer term, crashes and restarts:
+    the term must still be there."""
+    logs = {1: _log(1), 2: _log(1), 3: []}
+    c = Cluster.from_state({i: {"current_term": 1, "log": lg} for i, lg in logs.items()}, seed=seed,
+                           config=EXPLICIT, handlers=handlers)
+    p = Play(c)
+    yield p
+    s2 = c.nodes[2]
+    p.do("timeout", 3)
+    p.deliver("RequestVote", 3, 2, " (S3, with an empty log, asks in term 2)")
+    reply = p.find("RequestVoteReply", 2, 3)
+    if reply is None:
+        p.fail("Each request gets an answer (Figure 2: every RPC has a reply)",
+               "S2 got S3's vote request but sent no reply")
+    p.expect(not reply.msg.vote_granted and reply.msg.term == 2, VOTE,
+             f"S2 (log up to index 1, term 1) should refuse S3 (empty log) in term 2; it answered "
+             f"term {reply.msg.term}, vote_granted={reply.msg.vote_granted}")
+    p.do("crash", 2)
+    p.do("restart", 2)
+    p.expect(s2.current_term >= 2, SAVED_TERM,
+             f"S2 answered S3 in term 2, then crashed and restarted in term {s2.current_term}: the "
+             "term it adopted was not saved before the reply")
+    p.run_until(lambda c: one_leader(c) and converged(c), 250,
+                "a leader elected and every log the same", ELECT, **_CAMPAIGN_NET)
+
+
+def figure7_explicit(handlers, seed):
+    """Figure 7's election, every server saving its state explicitly."""
+    return figure7(handlers, seed, config=EXPLICIT)
+
+
 @dataclass(frozen=True)
 class Scenario:
     key: str
@@ -349,7 +424,16 @@ SNAPSHOT_SCENARIOS = (
     Scenario("snapshot_keeps_suffix", "a snapshot behind the follower's log", snapshot_keeps_suffix),
 )
 
-SCENARIOS_FOR = {"install_snapshot": SNAPSHOT_SCENARIOS}
+#: The scenes of the "request_vote_persistent" grader.
+PERSISTENCE_SCENARIOS = (
+    Scenario("crash_between_reply_and_save", "a crash between the reply and the save",
+             crash_between_reply_and_save),
+    Scenario("refused_term_survives_crash", "a refused candidate's term survives a crash",
+             refused_term_survives_crash),
+    Scenario("figure7_explicit", "Figure 7, saving explicitly", figure7_explicit),
+)
+
+SCENARIOS_FOR = {"install_snapshot": SNAPSHOT_SCENARIOS, "request_vote_persistent": PERSISTENCE_SCENARIOS}
 
 
 def scenarios_for(name: str) -> tuple:
@@ -358,7 +442,7 @@ def scenarios_for(name: str) -> tuple:
 
 
 def play_scenario(scn: Scenario, name: str, fn, seed: int) -> Finding | None:
-    gen = scn.script({name: fn}, seed)
+    gen = scn.script(handlers_for(name, fn), seed)
     try:
         p = next(gen)
     except HandlerError as exc:  # the scene's servers are set up with the handler already
