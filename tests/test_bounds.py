@@ -302,3 +302,10 @@ def test_a_value_edited_in_place_or_a_kv_swapped_for_a_plain_dict_is_noticed(ele
     assert not c.tampered()
     c.nodes[c.leader].kv["k"] = 3
     assert c.tampered()
+
+
+@pytest.mark.parametrize("values", [10**7, 17, 10**5000, [("set", "x", i) for i in range(100)]],
+                         ids=["ten-million", "seventeen", "5000-digits", "100-commands"])
+def test_explore_refuses_absurd_numbers_of_values_at_once(values):
+    with pytest.raises(rb.InvalidArgument, match="at most 16"):
+        rb.explore(3, values=values)

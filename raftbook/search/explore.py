@@ -236,12 +236,25 @@ def _check_bound(name, value, lo, allow_none=False):
     return value
 
 
+#: The most client values a search proposes: each one multiplies the state space, and a
+#: search with more than a handful never finishes (raise it here if you really need more).
+MAX_VALUES = 16
+
+
 def _commands(values) -> tuple:
     if _is_int(values):
         if values < 0:
             raise InvalidArgument(f"values must be >= 0 (how many client values to propose); got {values}")
+        if values > MAX_VALUES:
+            raise InvalidArgument(f"values is at most {MAX_VALUES} (every value multiplies the states to "
+                                  f"search; 1 or 2 find every bug in the catalogue); got "
+                                  f"{'a number of ' + str(values.bit_length()) + ' bits' if values > 10**12 else values}"
+                                  f" (raise raftbook.search.explore.MAX_VALUES if you need more)")
         return tuple(("set", "x", v) for v in range(1, values + 1))
     if isinstance(values, (list, tuple)):
+        if len(values) > MAX_VALUES:
+            raise InvalidArgument(f"values holds {len(values)} commands; at most {MAX_VALUES} (raise "
+                                  "raftbook.search.explore.MAX_VALUES if you need more)")
         try:
             return tuple(validate_command(v) for v in values)
         except RaftbookError as exc:
