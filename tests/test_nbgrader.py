@@ -172,7 +172,11 @@ def course(tmp_path_factory):
 def test_every_submission_gets_the_score_its_bugs_predict(course):
     expected = {k: v for run in course.values() for k, v in run["expected"].items()}
     got = {k: score for run in course.values() for k, (score, _) in run["got"].items()}
-    assert sum(1 for (_, s) in expected if s.startswith("bug_")) == len(BUGS)
+    # every catalogued bug of a function some notebook asks for is handed in once (the
+    # persistence points of A5 are graded, but not yet part of a notebook)
+    in_notebooks = {name for _, functions in ASSIGNMENTS.values() for name in functions.values()}
+    assert sum(1 for (_, s) in expected if s.startswith("bug_")) == \
+        sum(1 for bug in BUGS.values() if bug.handler in in_notebooks)
     assert got == expected
     # Tampering with the kernel scores exactly what the handed-in bug deserves, never more.
     for aid, run in course.items():
