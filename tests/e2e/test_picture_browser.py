@@ -146,6 +146,7 @@ def test_click_servers_and_arrows_keys_and_partition(page, jupyter_lab, lab_root
     twin.partition({3, 4, 5}, {1, 2})
     w.wait_for_cluster(twin, "a partition picked in the picture")
     groups = w.root.locator("svg [data-partition-group]")
+    groups.nth(1).wait_for(state="attached", timeout=15_000)  # the group rings may come a frame later
     assert sorted(g.get_attribute("data-members") for g in groups.all()) == ["1 2", "3 4 5"]
     w.screenshot(artifacts_dir / "picture-clicks-partition.png")
 
