@@ -255,7 +255,7 @@ class _Layout:
             seq = ev.seq
             run = ev.kind in _RUN_KINDS
             drawn = first_seq is not None and seq >= first_seq   # may have rows in the picture
-            if ev.kind in ("partition", "heal"):
+            if ev.kind == "partition" or (ev.kind == "heal" and not ev.args):  # not one link
                 ekey = (seq, -1)
                 if open_part is not None:
                     parts.append((open_part[0], open_part[1], ekey, open_part[2]))

@@ -19,7 +19,7 @@ from .reasons import REASON_CODES, REASON_FAMILIES, explain_reason, families_of,
 
 #: The kinds of events a cluster records (the ``event`` column).
 EVENT_KINDS = ("tick", "timeout", "deliver", "drop", "duplicate", "crash", "restart", "partition",
-               "heal", "propose", "run", "run_until")
+               "heal", "cut", "propose", "run", "run_until")
 
 COLUMNS = ["seq", "time", "node", "event", "code", "sentence", "family", "rule", "fields"]
 _SHOWN = ["seq", "time", "node", "event", "code", "sentence"]

@@ -136,6 +136,11 @@ class Cluster(ManualEvents, MembershipEvents):
         return self._net.groups
 
     @property
+    def cuts(self) -> frozenset:
+        """The cut links (a partial partition) as (low id, high id) pairs; empty when none."""
+        return self._net.cuts
+
+    @property
     def monitor(self):
         """The safety monitor watching every step, or None when made with monitor=False."""
         return self._monitor
@@ -192,7 +197,7 @@ class Cluster(ManualEvents, MembershipEvents):
         return self._rec.stamp != state_stamp(self.nodes)
 
     def can_reach(self, src: int, dst: int) -> bool:
-        """Would a message from src to dst be delivered now (no partition, dst running)?"""
+        """Would a message from src to dst be delivered now (no partition or cut link, dst running)?"""
         return self._net.can_reach(self.check_node(src), self.check_node(dst))
 
     # ------------------------------------------------------------------ validation

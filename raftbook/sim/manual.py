@@ -23,7 +23,7 @@ _SAVED_AS = {"current_term": "term", "voted_for": "vote"}
 
 class ManualEvents:
     """Cluster methods for the events taken one at a time: tick, timeout, deliver, drop,
-    duplicate, crash, restart, compact, partition and heal."""
+    duplicate, crash, restart, compact, partition, cut and heal."""
 
     __slots__ = ()
 
@@ -58,6 +58,9 @@ class ManualEvents:
                 return f"delivered #{env.id} {describe_message(msg)}", {}
             if msg.dst in self.crashed:
                 return f"lost #{env.id} {describe_message(msg)}: S{msg.dst} is crashed", {}
+            if (min(msg.src, msg.dst), max(msg.src, msg.dst)) in self._net.cuts:
+                return (f"lost #{env.id} {describe_message(msg)}: the link between S{msg.src} "
+                        f"and S{msg.dst} is cut"), {}
             return (f"lost #{env.id} {describe_message(msg)}: a partition separates S{msg.src} "
                     f"and S{msg.dst}"), {}
         return self._record("deliver", {"msg_id": msg_id}, run)
@@ -150,12 +153,45 @@ class ManualEvents:
             return f"partitioned: {desc}", {}
         return self._record("partition", {"groups": [sorted(g) for g in final]}, run)
 
-    def heal(self) -> Event:
-        """Remove the partition: every server can reach every other again."""
-        if self.groups is None:
-            raise InvalidState("the network is not partitioned; there is nothing to heal")
+    def cut(self, a: int, b: int) -> Event:
+        """Cut the link between servers ``a`` and ``b`` (both directions): a partial partition.
+
+        Unlike :meth:`partition`, both servers may still reach every other server, as
+        when one network path fails. ``c.heal(a, b)`` restores this link, ``c.heal()`` all.
+        """
+        link = validate.clean_link(a, b, self.nodes)
+        if link in self._net.cuts:
+            raise InvalidState(f"the link between S{link[0]} and S{link[1]} is already cut; "
+                               f"restore it with c.heal({link[0]}, {link[1]})")
 
         def run():
+            self._net.set_cuts(self._net.cuts | {link})
+            return (f"cut the link between S{link[0]} and S{link[1]}: they cannot reach each other, "
+                    "but both still reach the other servers"), {}
+        return self._record("cut", {"a": link[0], "b": link[1]}, run)
+
+    def heal(self, a: int | None = None, b: int | None = None) -> Event:
+        """Remove the partition and every cut link; ``c.heal(a, b)`` restores only that link."""
+        if a is not None or b is not None:
+            link = validate.clean_link(a, b, self.nodes)
+            if link not in self._net.cuts:
+                cut = ", ".join(f"S{x}-S{y}" for x, y in sorted(self._net.cuts)) or "none"
+                raise InvalidState(f"the link between S{link[0]} and S{link[1]} is not cut "
+                                   f"(cut links: {cut}); there is nothing to heal")
+
+            def run_link():
+                self._net.set_cuts(self._net.cuts - {link})
+                return f"restored the link between S{link[0]} and S{link[1]}", {}
+            return self._record("heal", {"a": link[0], "b": link[1]}, run_link)
+        if self.groups is None and not self._net.cuts:
+            raise InvalidState("the network is not partitioned and no link is cut; there is "
+                               "nothing to heal")
+
+        def run():
+            cuts, grouped = len(self._net.cuts), self.groups is not None
             self._net.heal()
-            return "healed the partition", {}
+            if not cuts:
+                return "healed the partition", {}
+            links = f"{cuts} cut link{'s' if cuts > 1 else ''}"
+            return f"healed the partition and restored {links}" if grouped else f"restored {links}", {}
         return self._record("heal", {}, run)

@@ -1,4 +1,4 @@
-"""The simulated network: messages in flight, crashed servers and partitions.
+"""The simulated network: messages in flight, crashed servers, partitions and cut links.
 
 It also owns the network's randomness: during an automatic run every message
 draws its delivery time, and then its loss or duplication, here and nowhere
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: How a message in flight can be lost (as NETWORK_ACTIONS names them): the network
-#: drops it, its receiver is crashed, or a partition separates it from its sender.
+#: drops it, its receiver is crashed, or a partition or a cut link separates it from its sender.
 DROPPED, LOST_CRASH, LOST_PARTITION = "dropped", "lost_crash", "lost_partition"
 
 #: A checkpoint of the messages in flight stores what changed since the previous one
@@ -64,8 +64,8 @@ class Network:
     automatic run ``due`` is None and messages wait to be delivered by hand.
     """
 
-    __slots__ = ("flight", "next_id", "crashed", "groups", "group_of", "rng", "_randbelow",
-                 "due", "counts", "_lo", "_width", "_drop_rate", "_dup_rate", "_base", "_gone", "_below")
+    __slots__ = ("flight", "next_id", "crashed", "groups", "group_of", "cuts", "_cut", "rng",
+                 "_randbelow", "due", "counts", "_lo", "_width", "_drop_rate", "_dup_rate", "_base", "_gone", "_below")
 
     def __init__(self, rng):
         self.flight: dict[int, Envelope] = {}
@@ -73,6 +73,11 @@ class Network:
         self.crashed: set[int] = set()
         self.groups: tuple | None = None  # the partition, as a tuple of frozensets
         self.group_of: dict | None = None  # server id -> index of its group
+        # A partial partition: links cut between two servers that may both still reach
+        # others. ``cuts`` holds each cut link once as (low id, high id); ``_cut`` the
+        # same links in both directions, for the delivery loop (None when none is cut).
+        self.cuts: frozenset = frozenset()
+        self._cut: frozenset | None = None
         self.rng = rng
         # lo + _randbelow(hi - lo + 1) is exactly what randint(lo, hi) draws, minus two calls.
         self._randbelow = getattr(rng, "_randbelow", None) or (lambda k: rng.randint(0, k - 1))
@@ -90,8 +95,10 @@ class Network:
 
     # ------------------------------------------------------------------ reachability
     def can_reach(self, src: int, dst: int) -> bool:
-        """Would a message from src to dst be delivered now (no partition, dst running)?"""
+        """Would a message from src to dst be delivered now (no partition or cut link, dst running)?"""
         if dst in self.crashed:
+            return False
+        if self._cut is not None and (src, dst) in self._cut:
             return False
         g = self.group_of
         return g is None or g[src] == g[dst]
@@ -102,8 +109,15 @@ class Network:
         self.group_of = {i: k for k, g in enumerate(groups) for i in g}
 
     def heal(self) -> None:
+        """Remove the partition and every cut link."""
         self.groups = None
         self.group_of = None
+        self.set_cuts(frozenset())
+
+    def set_cuts(self, cuts) -> None:
+        """Cut exactly these links, each a (low, high) pair of server ids, both directions."""
+        self.cuts = frozenset(cuts)
+        self._cut = frozenset(p for a, b in self.cuts for p in ((a, b), (b, a))) or None
 
     # ------------------------------------------------------------------ messages
     def send(self, msgs, now: int, notes: list | None = None, sent: list | None = None) -> None:
@@ -203,8 +217,8 @@ class Network:
             return
         flight, pop = self.flight, heapq.heappop
         drop_rate, dup_rate, rnd = self._drop_rate, self._dup_rate, self.rng.random
-        # Crashes and partitions never change during a run; can_reach, inlined (the hot path).
-        crashed, group_of = self.crashed, self.group_of
+        # Crashes, partitions and cuts never change during a run; can_reach, inlined (the hot path).
+        crashed, group_of, cut = self.crashed, self.group_of, self._cut
         delivered = dropped = duplicated = lost = 0
         gone_add, below = self._gone.add, self._below
         while due and due[0][0] <= now:
@@ -226,7 +240,8 @@ class Network:
             if msg.dst in crashed:
                 note(now, LOST_CRASH, env)
                 lost += 1
-            elif group_of is not None and group_of[msg.src] != group_of[msg.dst]:
+            elif (group_of is not None and group_of[msg.src] != group_of[msg.dst]) or \
+                    (cut is not None and (msg.src, msg.dst) in cut):
                 note(now, LOST_PARTITION, env)
                 lost += 1
             else:
@@ -247,7 +262,7 @@ class Network:
         so a checkpoint costs what changed, not everything in flight.
         """
         return (self.next_id, self._export_flight(), frozenset(self.crashed), self.groups,
-                pack_rng_state(self.rng.getstate()))
+                pack_rng_state(self.rng.getstate()), self.cuts)
 
     def _export_flight(self):
         base, flight = self._base, self.flight
@@ -285,7 +300,7 @@ class Network:
         return dict(sorted(flight.items())) if len(chain) > 1 else flight
 
     def load(self, state: tuple) -> None:
-        self.next_id, flight, crashed, groups, rng_state = state
+        self.next_id, flight, crashed, groups, rng_state = state[:5]
         self.flight = self._flight_of(flight)
         self._base, self._gone, self._below = flight, set(), flight[4]
         self.crashed = set(crashed)
@@ -293,4 +308,5 @@ class Network:
             self.heal()
         else:
             self.partition(groups)
+        self.set_cuts(state[5] if len(state) > 5 else frozenset())
         self.rng.setstate(unpack_rng_state(rng_state))

@@ -22,7 +22,9 @@ def replay_event(cluster, kind: str, args: dict) -> None:
     elif kind == "partition":
         cluster.partition(*[set(g) for g in args["groups"]])
     elif kind == "heal":
-        cluster.heal()
+        cluster.heal(args.get("a"), args.get("b"))
+    elif kind == "cut":
+        cluster.cut(args["a"], args["b"])
     elif kind == "propose":
         cluster.propose(tuple(args["command"]), node=args["node"])
     elif kind == "run":

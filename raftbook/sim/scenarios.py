@@ -487,6 +487,31 @@ def leader_cut_off(seed: int = 2, check_quorum: bool = False) -> Cluster:
     return c
 
 
+def partial_partition(seed: int = 0, pre_vote: bool = False, check_quorum: bool = False) -> Cluster:
+    """A partial partition: the leader loses its links to two followers, nothing else breaks.
+
+    Five servers elect a leader (S5 with the default seed) and settle; then the links
+    between the leader and the two highest-numbered other servers are cut (S3 and S4
+    with the default seed). Everyone else still reaches everyone: the two cut-off
+    servers reach the leader's other two followers, and through them a majority.
+    What to look at: run it on (``c.run(2000)``) and watch the leader and the terms.
+    With the defaults the cut-off servers stop hearing heartbeats and stand for
+    election; the followers in the middle vote for them, so leadership moves a few
+    times until a server that reaches everyone leads. With ``check_quorum=True``
+    servers that hear from a leader ignore vote requests: the leader stays, but the
+    cut-off servers raise their terms again and again, and on ``c.heal()`` their
+    high term deposes it. With ``pre_vote=True`` they only ask whether they could
+    win: no term moves, and the leader stays before and after healing.
+    """
+    _check_seed(seed)
+    c = Cluster(n=5, seed=seed, config=Config(pre_vote=bool(pre_vote), check_quorum=bool(check_quorum)))
+    old = _settled_leader(c)
+    c.run(20)
+    for far in sorted(set(c.nodes) - {old})[2:]:
+        c.cut(old, far)
+    return c
+
+
 def lagging_transfer_target(seed: int = 3) -> Cluster:
     """A leader about to hand over to a server that missed some writes.
 
@@ -521,6 +546,7 @@ SCENARIOS = {
     "crash_between_reply_and_save": crash_between_reply_and_save,
     "disruptive_server": disruptive_server,
     "leader_cut_off": leader_cut_off,
+    "partial_partition": partial_partition,
     "lagging_transfer_target": lagging_transfer_target,
 }
 

@@ -18,7 +18,7 @@ from ..errors import InvalidArgument, RaftbookError, TraceError
 FORMAT = "raftbook-trace"
 VERSION = 1
 _KINDS = {"tick", "timeout", "deliver", "drop", "duplicate", "crash", "restart", "partition",
-          "heal", "propose", "run", "run_until", "compact",
+          "heal", "cut", "propose", "run", "run_until", "compact",
           "add_server", "remove_server", "change_members", "transfer_leadership"}
 
 # A trace may come from anyone: these limits are checked before any work, so an
@@ -241,11 +241,16 @@ def state_data(cluster) -> dict:
             nodes[i].append(["snapshot", n.log.snapshot_index, n.log.snapshot_term, n.snapshot_data])
         if n.unsaved:
             nodes[i].append(["unsaved", n.unsaved])
-    return {
+        if n.learners or n.transfer_to is not None:
+            nodes[i].append(["learners", sorted(n.learners.items()), "transfer_to", n.transfer_to])
+    data = {
         "now": cluster.now, "nodes": nodes, "crashed": sorted(cluster.crashed),
         "groups": None if cluster.groups is None else [sorted(g) for g in cluster.groups],
         "in_flight": [[e.id, message_to_dict(e.msg), e.sent_at] for e in cluster.flight.values()],
     }
+    if cluster.cuts:  # only when a link is cut, so older fingerprints stay the same
+        data["cuts"] = sorted(cluster.cuts)
+    return data
 
 
 def fingerprint(cluster) -> str:

@@ -225,6 +225,15 @@ def clean_partition(groups, nodes) -> tuple:
     return tuple(sorted(clean, key=min))
 
 
+def clean_link(a, b, nodes) -> tuple:
+    """The link between servers ``a`` and ``b`` as a (low id, high id) pair."""
+    a, b = check_node(a, nodes), check_node(b, nodes)
+    if a == b:
+        raise InvalidArgument(f"a link joins two different servers; got S{a} twice "
+                              "(e.g. c.cut(1, 2) cuts the link between S1 and S2)")
+    return (a, b) if a < b else (b, a)
+
+
 # ---------------------------------------------------------------------- Cluster.from_state
 def clean_initial_states(states, nodes) -> dict:
     """Server id -> its cleaned initial state (see :func:`clean_initial_state`) for ``nodes``."""

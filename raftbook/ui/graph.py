@@ -128,7 +128,8 @@ def cluster_graph(cluster) -> nx.MultiDiGraph:
     reconfig = any(node.reconfig for node in nodes.values())
     top = cluster.leader
     learners = nodes[top].learners if top is not None else {}
-    g = nx.MultiDiGraph(now=cluster.now, leader=top, groups=groups,
+    cuts = cluster.cuts
+    g = nx.MultiDiGraph(now=cluster.now, leader=top, groups=groups, cuts=tuple(sorted(cuts)),
                         violation=_safety(cluster), tick_ms=cluster.config.tick_ms,
                         n=cluster.n, membership=reconfig)
     for i, node in nodes.items():
@@ -154,7 +155,8 @@ def cluster_graph(cluster) -> nx.MultiDiGraph:
         src, dst = msg.src, msg.dst
         if dst in crashed:
             lost = "crashed"
-        elif groups is not None and gid(src) != gid(dst):
+        elif (groups is not None and gid(src) != gid(dst)) or \
+                (cuts and (min(src, dst), max(src, dst)) in cuts):
             lost = "partition"
         else:
             lost = None

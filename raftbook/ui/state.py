@@ -10,6 +10,7 @@ travels: a few hundred bytes for a Tick instead of the whole picture.
 Shape of a state::
 
     {"n": 5, "now": 12, "tick_ms": 10, "leader": 3 | None, "groups": [[1, 2], [3, 4, 5]] | None,
+     "cuts": [[1, 3], ...] (links cut between two servers, a partial partition),
      "safety": None | {"property": ..., "text": ...}, "events": 17,
      "servers": {"1": {"role", "term", "vote", "crashed", "commit", "elapsed", "timeout",
                        "left", "votes", "quorum", "next", "match", "group"}, ...},
@@ -36,7 +37,7 @@ from __future__ import annotations
 from ..core.describe import describe_message
 from .graph import cluster_graph, entry_text
 
-_TOP = ("n", "now", "tick_ms", "leader", "groups", "safety", "events")
+_TOP = ("n", "now", "tick_ms", "leader", "groups", "cuts", "safety", "events")
 
 
 def picture_state(cluster, graph=None) -> dict:
@@ -69,6 +70,7 @@ def picture_state(cluster, graph=None) -> dict:
         "n": g.graph["n"], "now": g.graph["now"], "tick_ms": g.graph["tick_ms"],
         "leader": g.graph["leader"],
         "groups": None if groups is None else [sorted(m) for m in groups],
+        "cuts": [list(link) for link in g.graph.get("cuts", ())],
         "safety": None if violation is None else {"property": violation.property,
                                                   "text": str(violation)},
         "events": len(cluster.history),

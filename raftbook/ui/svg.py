@@ -200,6 +200,19 @@ def _server(out, i, a, x, y, selected, is_top_leader, membership=False):
     out.append('</g>')
 
 
+def _cut_link(out, a, b, pos):
+    """A cut link (a partial partition): a dashed red line between the two servers, crossed."""
+    (x1, y1), (x2, y2) = pos[a], pos[b]
+    mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+    out.append(f'<g data-cut="{a}-{b}"><title>the link between S{a} and S{b} is cut: messages '
+               f'between them are lost; both still reach the other servers</title>'
+               f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#c92a2a" '
+               f'stroke-width="2" stroke-dasharray="6 4" opacity="0.7"/>'
+               f'<circle cx="{mx:.1f}" cy="{my:.1f}" r="9" fill="#ffffff" stroke="#c92a2a" '
+               f'stroke-width="2"/><text x="{mx:.1f}" y="{my + 4:.1f}" text-anchor="middle" '
+               f'font-size="12" font-weight="bold" fill="#c92a2a">✕</text></g>')
+
+
 def _messages(out, g, pos, selected_msg):
     lanes: dict = {}
     for src, dst, key in g.edges(keys=True):
@@ -239,7 +252,7 @@ def _messages(out, g, pos, selected_msg):
             tip = f"#{key} {describe_message(msg, detail=True)}"
             if lost:
                 tip += (f" - will be lost: S{dst} is crashed" if lost == "crashed"
-                        else f" - will be lost: a partition separates S{src} and S{dst}")
+                        else f" - will be lost: a partition or a cut link separates S{src} and S{dst}")
             out.append(f'<title>{escape(tip)}</title>')
             if sel:
                 out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="14" fill="#ffe066" '
@@ -354,6 +367,9 @@ def render_svg(cluster, selected_node=None, selected_msg=None, *, max_log: int =
     _banner(out, violation, width)
     lead_txt = "no leader" if leader is None else f"leader S{leader} (term {g.nodes[leader]['term']})"
     part = "" if g.graph["groups"] is None else f" · partitioned into {len(g.graph['groups'])} groups"
+    cuts = g.graph.get("cuts", ())
+    if cuts:
+        part += f" · {len(cuts)} link{'' if len(cuts) == 1 else 's'} cut"
     out.append(f'<text x="10" y="{BANNER_H + 20}" font-size="13" fill="#212529">t = {now} ticks '
                f'({now * g.graph["tick_ms"]} ms) · {lead_txt} · {g.number_of_edges()} message'
                f'{"" if g.number_of_edges() == 1 else "s"} in flight{part}</text>')
@@ -364,6 +380,8 @@ def render_svg(cluster, selected_node=None, selected_msg=None, *, max_log: int =
                    f'stroke-width="2" stroke-dasharray="8 5"/>'
                    f'<text x="{gx:.1f}" y="{gy - r - 6:.1f}" text-anchor="middle" font-size="11" '
                    f'fill="#495057">group {k + 1}: {names}</text></g>')
+    for a, b in cuts:
+        _cut_link(out, a, b, pos)
     nodes = g.nodes
     for i in sorted(nodes):
         x, y = pos[i]

@@ -300,6 +300,7 @@ class PictureView {
     const serverOut = [];
     for (const i of ids) obstacles.push(...this.server(serverOut, state, i, L.pos[i]));
     const arrows = [], labels = [];
+    for (const [a, b] of state.cuts || []) arrows.push(this.cutLink(a, b, L.pos));
     const placed = this.messages(arrows, labels, state, L, obstacles);
     out.push('<g class="rb-arrows" aria-hidden="true">', ...arrows, "</g>", ...serverOut, ...labels);
     this.logGrid(out, state, L);
@@ -319,6 +320,17 @@ class PictureView {
     this.root.dataset.drawMs = (performance.now() - t0).toFixed(1);  // for the benchmark
   }
 
+  // A cut link (a partial partition): a dashed line between the two servers, crossed out.
+  cutLink(a, b, pos) {
+    const [x1, y1] = pos[a], [x2, y2] = pos[b];
+    const mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
+    return `<g data-cut="${a}-${b}"><title>the link between S${a} and S${b} is cut: messages ` +
+      `between them are lost; both still reach the other servers</title>` +
+      `<line class="rb-cut" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>` +
+      `<circle class="rb-cut-mark" cx="${mx}" cy="${my}" r="10"/>` +
+      `<text class="rb-cut-x" x="${mx}" y="${my + 4.5}" text-anchor="middle" font-size="13">\u2715</text></g>`;
+  }
+
   defs() {
     const marks = Object.values(KIND_CLASS).concat(["lost"]).map((k) =>
       `<marker id="rb-head-${k}" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="7" ` +
@@ -336,6 +348,7 @@ class PictureView {
       (leader === null ? "no leader" : `leader S${leader} (term ${state.servers[leader].term})`) +
       ` \u00b7 ${nm} message${nm === 1 ? "" : "s"} in flight` +
       (state.groups ? ` \u00b7 partitioned into ${state.groups.length} groups` : "") +
+      ((state.cuts || []).length ? ` \u00b7 ${state.cuts.length} link${state.cuts.length === 1 ? "" : "s"} cut` : "") +
       (this.store.ui && this.store.ui.past ? " \u00b7 looking at the past" : "");
     if (!state.safety) {
       out.push(`<g data-safety="ok"><rect class="rb-ok-bg" x="0" y="0" width="${L.W}" height="26" ` +
@@ -811,6 +824,11 @@ class PictureView {
       return;
     }
     if (a === "cancel-partition") { this.pending = null; this.bar.hidden = true; return; }
+    if (a === "cut-link" || a === "restore-link") {
+      this.closePop();
+      this.send({kind: "link", a: node, b: Number(btn.dataset.peer), cut: a === "cut-link"});
+      return;
+    }
     if (a === "details") {
       this.closePop();
       this.send({kind: "select", node});
@@ -858,6 +876,10 @@ class PictureView {
       `<button type="button" data-action="${action}" data-node="${i}" title="${esc(title)}"${extra}>${esc(text)}</button>`;
     const running = !s.crashed;
     const groups = [1, 2, 3].map((g) => b("group", `Group ${g}`, `put S${i} in group ${g} of a new partition`, ` data-group="${g}"`)).join("");
+    const cut = new Set((this.store.state.cuts || []).filter((l) => l.includes(i)).map((l) => l[0] === i ? l[1] : l[0]));
+    const links = Object.keys(this.store.state.servers).map(Number).filter((j) => j !== i).map((j) => cut.has(j)
+      ? b("restore-link", `Restore S${j}`, `c.heal(${i}, ${j}): restore the link between S${i} and S${j}`, ` data-peer="${j}"`)
+      : b("cut-link", `Cut S${j}`, `c.cut(${i}, ${j}): cut the link between S${i} and S${j} only`, ` data-peer="${j}"`)).join("");
     this.popFor = ["node", i];
     this.popAt(anchor,
       `<div class="rb-pop-title">S${i} \u00b7 ${s.crashed ? "crashed" : s.role} \u00b7 term ${s.term}</div>` +
@@ -867,7 +889,8 @@ class PictureView {
       (running ? b("Compact", "Compact", `c.compact(${i}): snapshot its applied state, drop the entries it covers`) : "") +
       b("Propose", `Propose to S${i}`, `c.propose(command of the client form, node=${i})`) +
       b("details", "Figure 2 state", `show S${i}'s state below the picture`) + `</div>` +
-      `<div class="rb-pop-sub">Partition: ${groups}</div>`, `Actions of S${i}`);
+      `<div class="rb-pop-sub">Partition: ${groups}</div>` +
+      `<div class="rb-pop-sub">Link: ${links}</div>`, `Actions of S${i}`);
   }
 
   openMessage(id, anchor) {

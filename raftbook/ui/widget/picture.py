@@ -17,6 +17,7 @@ after an event it sends exactly one message:
   "node": 2, "msg": 17}`` (a button label of the widget: the same method runs,
   so the same event is recorded), ``{"kind": "select", ...}``,
   ``{"kind": "partition", "groups": [[1, 2], [3, 4, 5]]}``,
+  ``{"kind": "link", "a": 1, "b": 3, "cut": true}`` (cut or restore one link),
   ``{"kind": "history", "delta": -1}``, ``{"kind": "history", "to": 12}``.
 
 :class:`ClusterPart` shows one more piece of the same state elsewhere in the
@@ -133,6 +134,8 @@ class ClusterPicture(anywidget.AnyWidget):
             w.front_act(content.get("action"), content.get("node"), content.get("msg"))
         elif kind == "partition":
             w.front_partition(content.get("groups"))
+        elif kind == "link":
+            w.front_link(content.get("a"), content.get("b"), content.get("cut"))
         elif kind == "history":
             if "to" in content:
                 w.front_history_to(content.get("to"))

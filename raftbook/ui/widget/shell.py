@@ -271,6 +271,15 @@ class ClusterWidget(Actions, W.VBox):
             self._quiet = False
         return self.do_partition()
 
+    def front_link(self, a, b, cut):
+        """Cut (``cut`` true) or restore the link between servers ``a`` and ``b``, picked in the picture."""
+        if not isinstance(cut, bool):
+            self._error(f"the picture sent cut={cut!r}; expected true or false")
+            return None
+        if cut:
+            return self._act(f"c.cut({a!r}, {b!r})", lambda: self.cluster.cut(a, b))
+        return self._act(f"c.heal({a!r}, {b!r})", lambda: self.cluster.heal(a, b))
+
     def front_history(self, delta):
         """One step back (-1) or forward (+1) in the history, as the History slider."""
         if delta not in (-1, 1):
@@ -315,7 +324,7 @@ class ClusterWidget(Actions, W.VBox):
         try:
             if self.selected_msg is not None and self.selected_msg not in c.flight:
                 self.selected_msg = None
-            key = (tuple(c.flight), c.groups, frozenset(c.crashed))
+            key = (tuple(c.flight), c.groups, c.cuts, frozenset(c.crashed))
             if key != self._msg_key:  # Python-side only: the page builds its list from the picture
                 self._msg_key = key
                 self.message_select.options = controls.message_options(c)
