@@ -188,6 +188,8 @@ QUESTIONS = {
                      "choice"),
     "membership-8": (("63d705a89707bfb3",), "The leader sends TimeoutNow only once the target's log matches "
                      "its own.", "choice"),
+    "membership-9": (("1319368965fce1c7",), "S3 and S4 together are two of five; who else would have to grant "
+                     "a pre-vote, and what do they still hear?", "choice"),
 }
 
 #: The options of each choice question, in order (a), (b), ...
@@ -212,6 +214,9 @@ CHOICES = {
                      "it forwards it to the new leader"],
     "membership-8": ["so that the target can catch up with a log that stops growing",
                      "because TimeoutNow needs an empty log", "to save disk space"],
+    "membership-9": ["S1 and S2 refuse its pre-vote while they still hear from S5",
+                     "its log is behind S5's log", "S5 tells it to stop with TimeoutNow",
+                     "it cannot reach any other server"],
 }
 
 

@@ -43,6 +43,7 @@ ANSWERS = {
     "compaction-1": 4, "compaction-2": "b", "compaction-3": "no", "compaction-4": "b",
     "membership-1": 3, "membership-2": "no", "membership-3": "c", "membership-4": 2,
     "membership-5": "b", "membership-6": "no", "membership-7": "b", "membership-8": "a",
+    "membership-9": "a",
 }
 
 

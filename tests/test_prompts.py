@@ -574,6 +574,36 @@ def test_06_checkquorum_a_cut_off_leader_steps_down_and_refuses():
     assert not c.proposals
 
 
+def test_06_a_partial_partition_with_prevote_and_checkquorum():
+    says(CLUSTER_06, "cut one more link: type `1,5` in the groups box and click **Cut** (or click "
+         "S1 in the picture and choose **Cut S5**). Set N to 300 and click **Run N**. Now S5 "
+         "reaches only S2, not a majority; S1, S3 and S4 hear from no leader, grant each other's "
+         "pre-votes, and S1 leads term 2. Click **Heal** and **Run N** again: S1 stays leader, "
+         "S5 follows it, and no term goes past 2.")
+    w = widget_06("rb.show(rb.scenarios.partial_partition(pre_vote=True, check_quorum=True))")
+    c = w.cluster
+    assert c.leader == 5 and c.cuts == {(3, 5), (4, 5)} and c.nodes[5].current_term == 1
+    w.groups_text.value = "1,5"
+    click(w, "Cut")
+    assert c.cuts == {(1, 5), (3, 5), (4, 5)}
+    reach = [i for i in c.nodes if i != 5 and c.can_reach(5, i)]
+    assert reach == [2]
+    w.n_ticks.value = 300
+    click(w, "Run N")
+    assert c.leader == 1 and c.nodes[1].current_term == 2
+    granted = {r.node for r in c.reasons() if r.code == "pre_vote_granted" and r.fields["candidate"] == 1}
+    assert {3, 4} <= granted
+    click(w, "Heal")
+    assert not c.cuts
+    click(w, "Run N")
+    assert c.leader == 1 and c.nodes[5].role is rb.Role.FOLLOWER
+    assert max(n.current_term for n in c.nodes.values()) == 2
+    # the other way the prompt offers: the server's menu in the picture sends the same call
+    w2 = widget_06("rb.show(rb.scenarios.partial_partition(pre_vote=True, check_quorum=True))")
+    w2.picture._on_front(w2.picture, {"kind": "link", "a": 1, "b": 5, "cut": True}, [])
+    assert w2.cluster.cuts == {(1, 5), (3, 5), (4, 5)}
+
+
 def test_06_leader_transfer_in_the_widget():
     says(CLUSTER_06, "Click **Propose**: S2 refuses (the status line says why). Click **Run N** "
          "(N = 10): S1 is caught up and takes over. Click **Propose** again: now it goes to S1, "

@@ -13,7 +13,7 @@ from ...core.messages import command_from_json
 from ...errors import InvalidArgument, InvalidState, RaftbookError, UnknownMessage
 from ...sim.cluster import Cluster
 from .controls import server_options, target_options
-from .form import client_command, groups_call_text, parse_groups
+from .form import client_command, groups_call_text, parse_groups, parse_link
 
 
 class Actions:
@@ -122,6 +122,14 @@ class Actions:
             groups = parse_groups(text)
             return self.cluster.partition(*groups)
         return self._act(f"c.partition({groups_call_text(text)})", go)
+
+    def do_cut(self):
+        """c.cut(a, b) with the two servers typed in the groups box"""
+        text = self.groups_text.value
+
+        def go():
+            return self.cluster.cut(*parse_link(text))
+        return self._act(f"c.cut({groups_call_text(text)[1:-1]})", go)
 
     def do_heal(self):
         """c.heal()"""

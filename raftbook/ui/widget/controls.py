@@ -36,7 +36,9 @@ BUTTONS = (
     ("Compact", "c.compact(server): it snapshots its applied state and drops the log entries "
                 "the snapshot covers", ""),
     ("Partition", "c.partition(*groups): cut the network", ""),
-    ("Heal", "c.heal(): remove the partition", ""),
+    ("Cut", "c.cut(a, b): cut only the link between the two servers typed in the groups box "
+            "(e.g. 1,5); both still reach the others: a partial partition", ""),
+    ("Heal", "c.heal(): remove the partition and every cut link", ""),
     ("Deliver", "c.deliver(message)", "primary"),
     ("Drop", "c.drop(message): the network loses it", ""),
     ("Duplicate", "c.duplicate(message): the network copies it", ""),
@@ -50,7 +52,7 @@ ACTIONS = {
     "Tick": "do_tick", "Tick N": "do_tick_n", "Run N": "do_run_n", "Play": "toggle_play", "Undo": "do_undo",
     "Reset": "do_reset", "Timeout": "do_timeout", "Crash": "do_crash", "Restart": "do_restart",
     "Compact": "do_compact",
-    "Partition": "do_partition", "Heal": "do_heal", "Deliver": "do_deliver", "Drop": "do_drop",
+    "Partition": "do_partition", "Cut": "do_cut", "Heal": "do_heal", "Deliver": "do_deliver", "Drop": "do_drop",
     "Duplicate": "do_duplicate", "Deliver all": "do_deliver_all", "Propose": "do_propose",
     "Latest": "do_latest",
 }
@@ -146,7 +148,7 @@ def build(w, net, speed) -> list:
         _row(b["Tick"], b["Tick N"], b["Run N"], w.n_ticks, b["Play"], w.speed, w.latency,
              w.drop_rate, w.duplicate_rate),
         _row(w.server_select, b["Timeout"], b["Crash"], b["Restart"], b["Compact"], w.groups_text,
-             b["Partition"], b["Heal"]),
+             b["Partition"], b["Cut"], b["Heal"]),
         _row(w.parts["messages"], b["Deliver"], b["Drop"], b["Duplicate"], b["Deliver all"]),
         _row(w.op, w.key, w.value, w.target, b["Propose"]),
         _row(b["Undo"], b["Latest"], w.parts["history"]),

@@ -46,6 +46,18 @@ def parse_groups(text: str) -> list:
     return groups
 
 
+def parse_link(text: str) -> tuple:
+    """``"1,5"`` (or ``"S1 S5"``, ``"1-5"``) -> ``(1, 5)``: the two servers of a link to cut."""
+    if not isinstance(text, str) or not _short(text, "groups").strip():
+        raise InvalidArgument("type the two servers whose link to cut in the groups box, e.g. 1,5")
+    junk = re.sub(r"[\d\s,;\-{}()\[\]Ss]", "", text)
+    ids = [int(x) for x in re.findall(r"\d+", text)]
+    if junk or len(ids) != 2:
+        raise InvalidArgument(f"cannot read {text.strip()!r} as a link; type exactly two servers, "
+                              "e.g. 1,5 (Cut cuts the link between them)")
+    return ids[0], ids[1]
+
+
 def groups_call_text(text: str) -> str:
     """How the groups box reads as arguments of ``c.partition``, e.g. ``{1, 2}, {3, 4, 5}``."""
     return ", ".join("{" + ", ".join(re.findall(r"\d+", p)) + "}" for p in text.split("|"))
