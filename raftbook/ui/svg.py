@@ -203,7 +203,8 @@ def _server(out, i, a, x, y, selected, is_top_leader, membership=False):
 def _cut_link(out, a, b, pos):
     """A cut link (a partial partition): a dashed red line between the two servers, crossed."""
     (x1, y1), (x2, y2) = pos[a], pos[b]
-    mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+    # the cross sits a third of the way along, clear of the message labels near the middle
+    mx, my = x1 + (x2 - x1) / 3, y1 + (y2 - y1) / 3
     out.append(f'<g data-cut="{a}-{b}"><title>the link between S{a} and S{b} is cut: messages '
                f'between them are lost; both still reach the other servers</title>'
                f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#c92a2a" '

@@ -420,3 +420,42 @@ def test_compaction_and_install_snapshot_are_drawn_with_real_indexes(page, jupyt
         str(twin.nodes[other].snapshot_index)
     w.root.locator(".rb-root").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "picture-compaction-after-1280x720.png"))
+
+
+PARTIAL = ["import raftbook as rb\n"
+           "c = rb.scenarios.partial_partition(pre_vote=True, check_quorum=True)\nw = rb.show(c)\nw"]
+
+
+def cut_links(w: ClusterWidgetUI) -> list[str]:
+    return sorted(g.get_attribute("data-cut") for g in w.root.locator("svg [data-cut]").all())
+
+
+def test_cut_links_are_drawn_and_cut_or_restored_from_a_servers_menu(page, jupyter_lab, lab_root,
+                                                                     artifacts_dir):
+    page.set_viewport_size(LAPTOP)
+    nb, w = open_widget(page, jupyter_lab, lab_root, "picture_partial", PARTIAL)
+    twin = rb.scenarios.partial_partition(pre_vote=True, check_quorum=True)
+    w.wait_for_cluster(twin, "opening a partial partition")
+    assert cut_links(w) == ["3-5", "4-5"]
+    assert "2 links cut" in w.root.locator("svg [data-safety]").text_content()
+    # S1's menu offers one button per other server: Cut S5 cuts that link only.
+    click_server(w, 1, "Cut S5")
+    twin.cut(1, 5)
+    w.wait_for_cluster(twin, "Cut S5 in S1's menu")
+    w.root.locator('svg [data-cut="1-5"]').wait_for(state="attached", timeout=15_000)
+    assert cut_links(w) == ["1-5", "3-5", "4-5"]
+    w.root.locator(".rb-root").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "picture-cut-links-light-1280x720.png"))
+    # From S5's side the same link reads Restore S1.
+    click_server(w, 5, "Restore S1")
+    twin.heal(1, 5)
+    w.wait_for_cluster(twin, "Restore S1 in S5's menu")
+    w.root.locator('svg [data-cut="1-5"]').wait_for(state="detached", timeout=15_000)
+    assert cut_links(w) == ["3-5", "4-5"]
+    nb.menu("Settings", "Theme", "JupyterLab Dark")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+    page.locator("#jupyterlab-splash").wait_for(state="detached")
+    stroke = w.root.evaluate("(r) => getComputedStyle(r.querySelector('svg .rb-cut')).stroke")
+    assert stroke not in ("none", ""), stroke
+    w.root.locator(".rb-root").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "picture-cut-links-dark-1280x720.png"))

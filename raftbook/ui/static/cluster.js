@@ -300,7 +300,7 @@ class PictureView {
     const serverOut = [];
     for (const i of ids) obstacles.push(...this.server(serverOut, state, i, L.pos[i]));
     const arrows = [], labels = [];
-    for (const [a, b] of state.cuts || []) arrows.push(this.cutLink(a, b, L.pos));
+    for (const [a, b] of state.cuts || []) arrows.push(this.cutLink(a, b, L.pos, obstacles));
     const placed = this.messages(arrows, labels, state, L, obstacles);
     out.push('<g class="rb-arrows" aria-hidden="true">', ...arrows, "</g>", ...serverOut, ...labels);
     this.logGrid(out, state, L);
@@ -321,9 +321,11 @@ class PictureView {
   }
 
   // A cut link (a partial partition): a dashed line between the two servers, crossed out.
-  cutLink(a, b, pos) {
+  cutLink(a, b, pos, obstacles) {
     const [x1, y1] = pos[a], [x2, y2] = pos[b];
+    // the cross sits in the middle; it is an obstacle, so message labels are placed clear of it
     const mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
+    obstacles.push({x: mx - 13, y: my - 13, w: 26, h: 26});
     return `<g data-cut="${a}-${b}"><title>the link between S${a} and S${b} is cut: messages ` +
       `between them are lost; both still reach the other servers</title>` +
       `<line class="rb-cut" x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}"/>` +
