@@ -206,3 +206,20 @@ def test_history_travel_works_on_a_cluster_that_changed_its_configuration():
     for seq in range(len(c.history) - 1, -1, -1):
         c.goto(seq)
         assert c.fingerprint() == seen[seq]
+
+
+def test_fingerprints_carry_learners_and_a_transfer_under_way():
+    from raftbook.sim.trace import state_data
+    c = rb.Cluster(5, seed=3, members={1, 2, 3})
+    c.run_until(lambda c: c.leader is not None, 500)
+    c.run(30)
+    assert all(len(row) == 12 for row in state_data(c)["nodes"].values())  # as before any change
+    c.add_server(4)
+    row = state_data(c)["nodes"][c.leader]
+    assert ["learners", sorted(c.nodes[c.leader].learners.items()), "transfer_to", None] == row[-1]
+    assert c.nodes[c.leader].learners
+    t = rb.scenarios.lagging_transfer_target()
+    before = t.fingerprint()
+    t.transfer_leadership(1)
+    assert state_data(t)["nodes"][t.leader][-1][-2:] == ["transfer_to", 1]
+    assert t.fingerprint() != before
