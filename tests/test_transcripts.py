@@ -162,6 +162,8 @@ def status_lines(c) -> list[str]:
     if c.groups is not None:
         out.append("partition: " + " | ".join(
             ",".join(str(i) for i in sorted(g)) for g in c.groups))
+    if c.cuts:
+        out.append("cut links: " + " ".join(f"S{a}-S{b}" for a, b in sorted(c.cuts)))
     return out
 
 
@@ -394,7 +396,12 @@ class Runner:
         return event_lines(self.cluster.partition(*groups))
 
     def cmd_heal(self, args, _):
-        return event_lines(self.cluster.heal())
+        """``heal`` (everything) or ``heal 1 2`` (one cut link)."""
+        return event_lines(self.cluster.heal(*ints(" ".join(args))))
+
+    def cmd_cut(self, args, _):
+        """``cut 1 2``: only the link between S1 and S2."""
+        return event_lines(self.cluster.cut(*ints(" ".join(args))))
 
     def cmd_propose(self, args, _):
         """``propose set x 1 [to 2]``."""
