@@ -973,4 +973,22 @@ BUGS: dict[str, Bug] = dict([
          "second time in that term.", [R, S]),
     _bug(apply_twice, "apply_committed",
          "Committed commands run again on every apply: the state machine repeats effects.", [R]),
+    _bug(pre_vote_adopts_term, "pre_vote",
+         "Every pre-vote raises the terms of the servers asked, so a server that rejoins after a "
+         "partition deposes a healthy leader: the disruption PreVote exists to prevent.", [R, S, C]),
+    _bug(pre_vote_records_vote, "pre_vote",
+         "A granted pre-vote overwrites the server's real vote of its current term, so it can vote "
+         "a second time in that term.", [R, S]),
+    _bug(pre_vote_ignores_leader_alive, "pre_vote",
+         "A server whose timer fires while the others hear from their leader wins the pre-vote, "
+         "raises the term and deposes the leader.", [R, S, C]),
+    _bug(pre_vote_skips_log_check, "pre_vote",
+         "A candidate missing committed entries wins the pre-vote and starts elections it can never "
+         "win, raising every term on the way.", [R, S]),
+    _bug(pre_vote_grants_same_term, "pre_vote",
+         "A pre-vote for a term the server has already reached is granted, so a server behind in "
+         "terms starts an election that cannot succeed.", [R, S]),
+    _bug(pre_vote_reply_wrong_term, "pre_vote",
+         "A granted pre-vote answers in the server's own term, which the candidate takes for a "
+         "stale reply: no pre-vote round is ever won, and no leader is elected.", [R, S, C]),
 ])
