@@ -87,7 +87,7 @@ creates a virtual environment in `.venv`, installs raftbook and opens JupyterLab
 - `notebooks/`: the concept notebooks, in order (see [notebooks/README.md](notebooks/README.md)).
   Each ends with self-check questions: set `answer_1 = ...` and run the check cell.
 - `course/release/`: the graded assignments (A1 elections, A2 replication, A3 leader
-  bookkeeping, A4 commitment, A5 log compaction and persistence). Write your function, run the check cells as often as you like
+  bookkeeping, A4 commitment, A5 log compaction and persistence, A6 PreVote). Write your function, run the check cells as often as you like
   (`rb.grade(...)` hands back the shortest run that breaks your code, to replay in the widget),
   and hand in the notebook as your instructor tells you.
 - `docs/`: the API ([docs/api.md](docs/api.md)), the widget, explanations, exploration and the

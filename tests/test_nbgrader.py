@@ -39,6 +39,7 @@ ASSIGNMENTS = {
                              "apply_committed": "apply_committed"}),
     "A5": ("A5_snapshots", {"handle_install_snapshot": "install_snapshot",
                             "handle_request_vote_persistent": "request_vote_persistent"}),
+    "A6": ("A6_prevote", {"handle_pre_vote": "pre_vote"}),
 }
 POINTS = {"rules": 5, "scenarios": 3, "campaigns": 2}
 #: The instructor's hidden seed in this test (a real course keeps its own, see nbgrader_config.py).
@@ -46,7 +47,7 @@ INSTRUCTOR_SEED = "7"
 #: Per assignment: the bug a cheating submission hands in, before replacing the grader in its kernel.
 CHEATS = {"A1": "up_to_date_by_length", "A2": "commit_capped_by_log_length",
           "A3": "act_on_stale_replies", "A4": "majority_of_followers_only",
-          "A5": "snapshot_term_checked_last"}
+          "A5": "snapshot_term_checked_last", "A6": "pre_vote_skips_log_check"}
 #: What a cheating notebook does in its own kernel after defining its (buggy) function.
 TAMPER = """
 import builtins, random
@@ -163,7 +164,7 @@ def _pipeline(root, aid, nbname, functions):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """The five assignments' pipelines, run side by side (one course folder each)."""
+    """The assignments' pipelines, run side by side (one course folder each)."""
     with ThreadPoolExecutor(max_workers=len(ASSIGNMENTS)) as pool:
         futures = {aid: pool.submit(_pipeline, tmp_path_factory.mktemp(aid), aid, nbname, functions)
                    for aid, (nbname, functions) in ASSIGNMENTS.items()}
@@ -191,7 +192,7 @@ def test_only_a_real_edit_of_a_test_cell_draws_a_checksum_warning(course):
     # that replaced its three test cells with `pass` is caught, cell by cell, and still scores
     # only what its function deserves (the score test above).
     assert course["A1"]["changed"] == [("checksum", gid) for gid in ("a1_rules", "a1_scenarios", "a1_campaigns")]
-    for aid in ("A2", "A3", "A4", "A5"):
+    for aid in ("A2", "A3", "A4", "A5", "A6"):
         assert course[aid]["changed"] == []
 
 

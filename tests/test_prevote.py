@@ -101,3 +101,51 @@ def test_transfer_arguments():
         raise AssertionError
     except rb.InvalidState:
         pass
+
+
+def _own_pre_vote(node, msg):
+    """The pre-vote rule written without the reference (as A6's solution does)."""
+    own_term, own_index = node.log.last_term, node.log.last_index
+    if msg.last_log_term != own_term:
+        up_to_date = msg.last_log_term > own_term
+    else:
+        up_to_date = msg.last_log_index >= own_index
+    granted = msg.term > node.current_term and not node.leader_alive() and up_to_date
+    term = msg.term if granted else node.current_term
+    return [rb.RequestVoteReply(node.id, msg.src, term, granted, pre_vote=True)]
+
+
+def test_the_answer_to_a_pre_vote_is_a_replaceable_rule():
+    assert set(rb.reference_handlers) == {"request_vote", "append_entries", "append_entries_reply",
+                                          "advance_commit_index"}
+    assert "pre_vote" in rb.reference_handlers_all
+    runs = []
+    for handlers in (None, {"pre_vote": _own_pre_vote}):
+        c = rb.Cluster(5, seed=7, config=rb.Config(pre_vote=True), handlers=handlers)
+        c.run_until(lambda c: c.leader is not None, 500)
+        c.partition({5})
+        c.run(300)
+        c.heal()
+        c.run(200)
+        runs.append([(n.id, n.current_term, n.role, n.log.last_index, n.voted_for)
+                     for n in c.nodes.values()])
+        assert any(r.code == "pre_vote_started" for r in c.reasons())
+    assert runs[0] == runs[1]
+
+
+def test_a_pre_vote_rule_that_adopts_the_term_lets_the_rejoining_server_disrupt():
+    from raftbook.exercises import BUGS
+    bug = BUGS["pre_vote_adopts_term"]
+    c = rb.Cluster(5, seed=7, config=rb.Config(pre_vote=True), handlers={"pre_vote": bug.fn})
+    c.run_until(lambda c: c.leader is not None, 500)
+    c.run(50)
+    leader, term = c.leader, c.nodes[c.leader].current_term
+    lone = 5 if leader != 5 else 4
+    c.partition({lone})
+    c.run(300)
+    c.heal()
+    c.timeout(lone)  # its timer fires as it rejoins
+    c.run(200)
+    codes = {r.code for r in c.reasons()}
+    assert "term_adopted" in codes  # inferred from what the replaced rule did
+    assert max(n.current_term for n in c.nodes.values()) > term

@@ -28,7 +28,7 @@ from dataclasses import replace
 from . import membership
 from .messages import AppendEntries, AppendEntriesReply, RequestVote, RequestVoteReply, TimeoutNow
 from .roles import Role
-from .rules import adopt_newer_term, log_is_up_to_date
+from .rules import adopt_newer_term
 
 
 def uses_extensions(config) -> bool:
@@ -66,9 +66,7 @@ def step(node, msg) -> list:
 
 def leader_alive(node) -> bool:
     """Has this server heard from a current leader within the minimum election timeout?"""
-    if node.role is Role.LEADER:
-        return True
-    return node.leader_id is not None and node.election_elapsed < node.config.election_timeout[0]
+    return node.leader_alive()
 
 
 def _guarded(node) -> bool:
@@ -76,8 +74,8 @@ def _guarded(node) -> bool:
 
 
 def _request_vote(node, msg) -> list:
-    if msg.pre_vote:
-        return _pre_vote_request(node, msg)
+    if msg.pre_vote:  # a replaceable rule (rules.handle_pre_vote is the reference)
+        return node._call("pre_vote", node._h_pre_vote, msg)
     if _guarded(node) and msg.term > node.current_term and not msg.transfer and leader_alive(node):
         # Thesis §4.2.3: within the minimum election timeout of hearing from a leader, a
         # server neither updates its term nor grants its vote.
@@ -117,28 +115,6 @@ def _joint_vote(node, msg) -> list:
 
 
 # ----------------------------------------------------------------------------- PreVote
-def _pre_vote_request(node, msg) -> list:
-    """Answer a pre-vote: would this server vote for msg.src in term msg.term? Changes nothing."""
-    own_term, own_index = node.log.last_term, node.log.last_index
-    granted = False
-    if msg.term <= node.current_term:
-        node.note("pre_vote_refused_stale_term", candidate=msg.src, msg_term=msg.term,
-                  current_term=node.current_term)
-    elif leader_alive(node):
-        node.note("pre_vote_refused_leader_alive", candidate=msg.src, msg_term=msg.term,
-                  leader=node.leader_id)
-    elif not log_is_up_to_date(msg.last_log_term, msg.last_log_index, own_term, own_index):
-        node.note("pre_vote_refused_log_not_up_to_date", candidate=msg.src, msg_term=msg.term,
-                  candidate_last_term=msg.last_log_term, candidate_last_index=msg.last_log_index,
-                  own_last_term=own_term, own_last_index=own_index)
-    else:
-        granted = True
-        node.note("pre_vote_granted", candidate=msg.src, msg_term=msg.term)
-    # A granted pre-vote answers in the term asked about; a refusal in the server's own term.
-    term = msg.term if granted else node.current_term
-    return [RequestVoteReply(node.id, msg.src, term, granted, pre_vote=True)]
-
-
 def _pre_vote_reply(node, msg) -> list:
     granted = msg.vote_granted
     if not granted and adopt_newer_term(node, msg.term):  # a refusal from a newer term

@@ -155,6 +155,7 @@ class RaftNode(Storage, Checkpointing):
         self._h_apply_committed = h["apply_committed"]
         self._h_install_snapshot = h["install_snapshot"]
         self._h_install_snapshot_reply = h["install_snapshot_reply"]
+        self._h_pre_vote = h["pre_vote"]
         self._threshold = config.snapshot_threshold
         self._explicit = config.persistence == "explicit"
         self.quorum = majority(len(peer_ids) + 1)
@@ -469,6 +470,16 @@ class RaftNode(Storage, Checkpointing):
         if self.role is Role.LEADER:
             return None
         return max(self.election_timeout - self.election_elapsed, 0)
+
+    def leader_alive(self) -> bool:
+        """Has this server heard from a current leader within the minimum election timeout?
+
+        A leader counts itself. Thesis section 4.2.3: while this holds, a server neither
+        grants a pre-vote nor (with PreVote or CheckQuorum on) answers a vote request.
+        """
+        if self.role is Role.LEADER:
+            return True
+        return self.leader_id is not None and self.election_elapsed < self.config.election_timeout[0]
 
     def state(self) -> dict:
         """All of the node's Figure 2 state as a plain dict (for tables and details)."""

@@ -331,6 +331,36 @@ def apply_committed(node) -> None:
                   result=node.results[i])
 
 
+def handle_pre_vote(node, msg) -> list:
+    """A pre-vote request (``msg.pre_vote`` is True), receiver side (thesis section 9.6).
+
+    Would this server vote for ``msg.src`` in term ``msg.term`` if it were asked for real?
+    Refuse when the term asked about is not newer than our own, when we hear from a current
+    leader (``node.leader_alive()``), or when the candidate's log is not at least as up to
+    date as ours (section 5.4.1); grant otherwise. Nothing changes on this server: not its
+    term, not its vote, not its role, not its election timer. A granted pre-vote answers in
+    the term asked about, a refusal in the server's own term (so that a candidate behind in
+    terms learns the newer one).
+    """
+    own_term, own_index = node.log.last_term, node.log.last_index
+    granted = False
+    if msg.term <= node.current_term:
+        node.note("pre_vote_refused_stale_term", candidate=msg.src, msg_term=msg.term,
+                  current_term=node.current_term)
+    elif node.leader_alive():
+        node.note("pre_vote_refused_leader_alive", candidate=msg.src, msg_term=msg.term,
+                  leader=node.leader_id)
+    elif not log_is_up_to_date(msg.last_log_term, msg.last_log_index, own_term, own_index):
+        node.note("pre_vote_refused_log_not_up_to_date", candidate=msg.src, msg_term=msg.term,
+                  candidate_last_term=msg.last_log_term, candidate_last_index=msg.last_log_index,
+                  own_last_term=own_term, own_last_index=own_index)
+    else:
+        granted = True
+        node.note("pre_vote_granted", candidate=msg.src, msg_term=msg.term)
+    term = msg.term if granted else node.current_term
+    return [RequestVoteReply(node.id, msg.src, term, granted, pre_vote=True)]
+
+
 #: The four rules of Figure 2 a student may replace, by the names of the public contract.
 reference_handlers = {
     "request_vote": handle_request_vote,
@@ -339,10 +369,12 @@ reference_handlers = {
     "advance_commit_index": advance_commit_index,
 }
 
-#: Every replaceable rule: the four, Figure 13's "install_snapshot", and two more a course may use.
+#: Every replaceable rule: the four, Figure 13's "install_snapshot", the answer to a pre-vote
+#: (thesis section 9.6, used with ``Config(pre_vote=True)``), and three more a course may use.
 reference_handlers_all = {
     **reference_handlers,
     "install_snapshot": handle_install_snapshot,
+    "pre_vote": handle_pre_vote,
     "request_vote_reply": handle_request_vote_reply,
     "apply_committed": apply_committed,
     "install_snapshot_reply": handle_install_snapshot_reply,

@@ -776,6 +776,67 @@ def vote_saved_before_it_is_cast(node, msg):
     return _refuse(node, msg)
 
 
+# -- A6, PreVote: the answer to a pre-vote request under Config(pre_vote=True) -------------
+
+def _pre_vote_reply(node, msg, granted):
+    """A pre-vote reply: granted in the term asked about, refused in the server's own term."""
+    term = msg.term if granted else node.current_term
+    return [RequestVoteReply(node.id, msg.src, term, granted, pre_vote=True)]
+
+
+def _would_vote(node, msg):
+    """A correct pre-vote decision, written as a student would (the A6 bugs below change it)."""
+    if msg.term <= node.current_term or node.leader_alive():
+        return False
+    return _up_to_date(msg.last_log_term, msg.last_log_index, node.log.last_term, node.log.last_index)
+
+
+def pre_vote_adopts_term(node, msg):
+    """Treats a pre-vote like a vote request: a newer term is adopted before deciding."""
+    granted = _would_vote(node, msg)
+    if msg.term > node.current_term:
+        node.become_follower(msg.term)  # BUG: a pre-vote changes nobody's term
+    return [RequestVoteReply(node.id, msg.src, msg.term if granted else node.current_term, granted,
+                             pre_vote=True)]
+
+
+def pre_vote_records_vote(node, msg):
+    """Remembers a granted pre-vote as the server's vote."""
+    granted = _would_vote(node, msg)
+    if granted:
+        node.voted_for = msg.src  # BUG: a pre-vote is not a vote; voted_for stays as it was
+    return _pre_vote_reply(node, msg, granted)
+
+
+def pre_vote_ignores_leader_alive(node, msg):
+    """Grants a pre-vote to an up-to-date log even while the server hears from its leader."""
+    granted = msg.term > node.current_term and _up_to_date(
+        msg.last_log_term, msg.last_log_index, node.log.last_term, node.log.last_index)
+    # BUG: no check of node.leader_alive()
+    return _pre_vote_reply(node, msg, granted)
+
+
+def pre_vote_skips_log_check(node, msg):
+    """Grants a pre-vote whatever the candidate's log holds."""
+    granted = msg.term > node.current_term and not node.leader_alive()
+    # BUG: no election restriction (section 5.4.1) on the candidate's log
+    return _pre_vote_reply(node, msg, granted)
+
+
+def pre_vote_grants_same_term(node, msg):
+    """Grants a pre-vote for the server's own term, as if it were the term of a vote request."""
+    granted = msg.term >= node.current_term and not node.leader_alive() and _up_to_date(  # BUG: >
+        msg.last_log_term, msg.last_log_index, node.log.last_term, node.log.last_index)
+    return _pre_vote_reply(node, msg, granted)
+
+
+def pre_vote_reply_wrong_term(node, msg):
+    """Answers every pre-vote in the server's own term, as a vote reply does."""
+    granted = _would_vote(node, msg)
+    # BUG: a granted pre-vote answers in the term asked about (msg.term)
+    return [RequestVoteReply(node.id, msg.src, node.current_term, granted, pre_vote=True)]
+
+
 def _bug(fn, handler, breaks, fails):
     return fn.__name__, Bug(fn.__name__, handler, fn, breaks, tuple(fails))
 
@@ -912,4 +973,22 @@ BUGS: dict[str, Bug] = dict([
          "second time in that term.", [R, S]),
     _bug(apply_twice, "apply_committed",
          "Committed commands run again on every apply: the state machine repeats effects.", [R]),
+    _bug(pre_vote_adopts_term, "pre_vote",
+         "Every pre-vote raises the terms of the servers asked, so a server that rejoins after a "
+         "partition deposes a healthy leader: the disruption PreVote exists to prevent.", [R, S, C]),
+    _bug(pre_vote_records_vote, "pre_vote",
+         "A granted pre-vote overwrites the server's real vote of its current term, so it can vote "
+         "a second time in that term.", [R, S]),
+    _bug(pre_vote_ignores_leader_alive, "pre_vote",
+         "A server whose timer fires while the others hear from their leader wins the pre-vote, "
+         "raises the term and deposes the leader.", [R, S, C]),
+    _bug(pre_vote_skips_log_check, "pre_vote",
+         "A candidate missing committed entries wins the pre-vote and starts elections it can never "
+         "win, raising every term on the way.", [R, S]),
+    _bug(pre_vote_grants_same_term, "pre_vote",
+         "A pre-vote for a term the server has already reached is granted, so a server behind in "
+         "terms starts an election that cannot succeed.", [R, S]),
+    _bug(pre_vote_reply_wrong_term, "pre_vote",
+         "A granted pre-vote answers in the server's own term, which the candidate takes for a "
+         "stale reply: no pre-vote round is ever won, and no leader is elected.", [R, S, C]),
 ])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..core.messages import RequestVote, RequestVoteReply
 from ..core.rules import reference_handlers_all
 from ..search.faults import SwarmProfile as Profile
 from ..search.faults import swarm
@@ -37,9 +38,19 @@ MINIMIZE_WORK = 12_000
 CHAOS_STEPS = 50
 STEADY_TICKS = 30
 SUFFIX = (("heal_all",), ("await_leader",), ("await_commit",), ("steady",))
+#: The "pre_vote" grader's campaigns end with one more action: a follower's timer fires in the
+#: healthy cluster, and the leader must stay (what PreVote is for, thesis section 9.6).
+SUFFIX_FOR = {"pre_vote": SUFFIX + (("disrupt",),)}
+
+
+def suffix_for(name: str) -> tuple:
+    """The liveness phase the campaigns of the rule ``name`` end with."""
+    return SUFFIX_FOR.get(name, SUFFIX)
 
 NO_LEADER = "Liveness (section 5.2): once the network heals and every server runs, a leader is elected"
 NO_COMMIT = "Liveness (section 5.3): a healthy cluster commits what a client proposes"
+DISRUPTED = ("PreVote (thesis section 9.6): a follower whose election timer fires while the others "
+             "hear from their leader does not raise anyone's term or depose the leader")
 
 
 class _Campaign(Play):
@@ -72,12 +83,38 @@ class _Campaign(Play):
             top = max(node.current_term for node in c.nodes.values())
             self.progress["terms"] = top
             self.progress["elections"] = top - self._terms_at_heal
+        elif kind == "disrupt":
+            _disrupt(self)
         elif kind == "await_commit":
             if c.leader is None:
                 self.fail(NO_LEADER, "no leader to propose to after the network healed")
             _await_commit(self)
         else:
             super().act(action)
+
+
+def _disrupt(p: Play) -> None:
+    """A follower's timer fires in a healthy cluster: the leader and every term must stay."""
+    c = p.c
+    leader = c.leader
+    if leader is None:
+        p.fail(NO_LEADER, "no leader after the cluster settled")
+    terms = {i: c.nodes[i].current_term for i in c.running}
+    follower = max(i for i in c.running if i != leader)
+    p.do("timeout", follower)
+    # Its vote traffic goes first (a heartbeat that overtakes it would end the round anyway).
+    for _ in range(4 * len(c.nodes) ** 2):
+        votes = [env.id for env in c.flight.values() if type(env.msg) in (RequestVote, RequestVoteReply)]
+        if not votes:
+            break
+        p.do("deliver", votes[0])
+    p.run_until(lambda c: False, STEADY_TICKS, **CALM_NET)
+    now = {i: c.nodes[i].current_term for i in c.running}
+    if c.leader != leader or now != terms:
+        p.fail(DISRUPTED, f"S{follower}'s election timer fired while S{leader} led a healthy cluster "
+               f"and every server heard from it; the others must refuse S{follower}'s pre-votes, "
+               f"but once its vote requests were answered the terms went from {terms} to {now} and the leader "
+               "is " + (f"S{c.leader}" if c.leader else "nobody"))
 
 
 def _await_commit(p: Play) -> None:
@@ -156,14 +193,14 @@ def _campaign(name: str, fn, seed: int, n: int, steps: int = CHAOS_STEPS):
     chaos = list(p.actions)
     in_chaos = p.trouble is not None
     if not in_chaos:
-        p.play(SUFFIX)
+        p.play(suffix_for(name))
     if p.trouble is None:
         return None, p.progress
     if p.trouble.kind == "broken":  # a server's state broken beyond what the core can run
         return broken_finding("campaigns", f"seed {seed}", p, p.trouble.error), None
     outcome = _outcome(p)
-    suffix = [] if in_chaos else list(SUFFIX)
-    liveness = p.rule in (NO_LEADER, NO_COMMIT)
+    suffix = [] if in_chaos else list(suffix_for(name))
+    liveness = p.rule in (NO_LEADER, NO_COMMIT, DISRUPTED)
     budget = Budget(40 if liveness else 120, work=MINIMIZE_WORK)
 
     def fails(sub):
@@ -232,7 +269,7 @@ def compare_progress(name: str, fn, measured: list):
             s, n, got, exp = max(pairs, key=lambda pair: (pair[2] - pair[3], -pair[0]))
             p = _start(name, fn, n, s, reasons=True)
             p.play(swarm(s, p.c, CHAOS_STEPS, Profile(s)))
-            p.play(SUFFIX)
+            p.play(suffix_for(name))
             message = (f"{short}: over {len(pairs)} campaigns, {what} add up to {mine} with your "
                        f"function and {ref} with the reference rule on the same seeds ({mine / max(ref, 1):.1f} "
                        f"times as many; more than {RATIO[key]:g} times is clearly slower). The widest gap "

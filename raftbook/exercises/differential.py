@@ -70,6 +70,9 @@ RULES = {
                             "the reference on every one-server situation of a grid",
     "apply_committed": "Figure 2, Rules for Servers (all servers: apply log[lastApplied+1]), "
                        "compared with the reference on every one-server situation of a grid",
+    "pre_vote": "PreVote (thesis section 9.6): a newer term, no leader heard from and a log at least "
+                "as up to date, changing nothing; compared with the reference on every one-server "
+                "situation of a grid",
 }
 
 #: Ticks of the election timer that have passed when a situation starts.
@@ -132,6 +135,44 @@ def _request_vote_grid(T: int):
                                 state = dict(term=cur + T, voted_for=voted, log=_shift(log, T),
                                              role=role, election_elapsed=ELAPSED)
                                 yield Situation(state, RequestVote(2, 1, term + T, ci, ct + T if ct else 0))
+
+
+#: Ticks into the election timer for the pre-vote grid: within the minimum election timeout of
+#: the last word from a leader (15 by default), exactly at it, and past it.
+PRE_VOTE_ELAPSED = (4, 15, 20)
+
+
+def _pre_vote_grid(T: int):
+    """Pre-vote requests (Config(pre_vote=True)). A follower that hears from no leader meets
+    every log comparison and terms below, equal to and above its own; the other situations
+    (a leader heard from recently, at the minimum election timeout, long ago; a vote cast;
+    candidates; leaders) meet an equal log and a log one entry behind, on short logs."""
+    full = ("follower", None, PRE_VOTE_ELAPSED[2], None)
+    others = [("follower", None, PRE_VOTE_ELAPSED[0], None), ("follower", None, PRE_VOTE_ELAPSED[2], 3)]
+    others += [("follower", 3, e, None) for e in PRE_VOTE_ELAPSED]
+    others += [("candidate", None, e, None) for e in (PRE_VOTE_ELAPSED[0], PRE_VOTE_ELAPSED[2])]
+    others += [("leader", None, 0, None)]
+    for log in LOGS:
+        li, lt = _last(log)
+        for cur in sorted({max(lt, 1), lt + 1}):
+            for role, leader, elapsed, voted in [full] + (others if len(log) <= 2 else []):
+                wide = (role, leader, elapsed, voted) == full
+                for dt in ((-1, 0, 1, 2) if wide else (-1, 0, 1)):
+                    term = cur + dt
+                    if term < 1:
+                        continue
+                    if wide:
+                        lasts = [(ci, ct) for ct in sorted({lt - 1, lt, lt + 1})
+                                 for ci in sorted({li - 1, li, li + 1})]
+                    else:
+                        lasts = [(li, lt), (li - 1, log[li - 2] if li > 1 else 0)]
+                    for ci, ct in lasts:
+                        if ct < 0 or ct > term or ci < 0 or (ci == 0) != (ct == 0):
+                            continue
+                        state = dict(term=cur + T, voted_for=voted, log=_shift(log, T), role=role,
+                                     leader_id=leader, election_elapsed=elapsed, pre_vote=True)
+                        msg = RequestVote(2, 1, term + T, ci, ct + T if ct else 0, pre_vote=True)
+                        yield Situation(state, msg)
 
 
 def _entries_after(prev, prev_term, log, max_term):
@@ -298,6 +339,7 @@ GRIDS = {
     "append_entries_reply": _append_entries_reply_grid,
     "advance_commit_index": _advance_commit_index_grid,
     "apply_committed": _apply_committed_grid,
+    "pre_vote": _pre_vote_grid,
 }
 
 
@@ -401,7 +443,8 @@ def _differences(name, sit, exp, got) -> list:
             continue
         if field == "next_index" and _next_allowed(name, sit, exp, got):
             continue
-        say_exp, say_got = _say(field, exp), _say(field, got)
+        elapsed = sit.state.get("election_elapsed", ELAPSED)
+        say_exp, say_got = _say(field, exp, elapsed), _say(field, got, elapsed)
         if field == "out" and name == "append_entries":
             say_exp = _ae_reply_words(sit, exp)
         if field == "next_index" and name == "append_entries_reply":
@@ -476,11 +519,11 @@ def _given(name, sit) -> str:
     role = s.get("role", "follower")
     n = s.get("n", 3)
     parts = [f"S1 is a {role} of a {n}-server cluster in term {s['term']}"]
-    if name in ("request_vote", "append_entries"):
+    if name in ("request_vote", "append_entries", "pre_vote"):
         v = s.get("voted_for")
         if role == "follower":
             parts.append("voted for nobody" if v is None else f"voted for S{v}")
-        if name == "append_entries" and role == "follower":
+        if name in ("append_entries", "pre_vote") and role == "follower":
             lid = s.get("leader_id")
             parts.append("knows no leader" if lid is None else f"knows S{lid} as leader")
     log = s.get("log", [])
@@ -496,6 +539,9 @@ def _given(name, sit) -> str:
         parts.append(f"match_index {s.get('match_index') or 'all 0'}")
     if name in ("request_vote", "append_entries") and role != "leader":
         parts.append(f"{ELAPSED} ticks into its election timer")
+    if name == "pre_vote" and role != "leader":
+        parts.append(f"{s['election_elapsed']} ticks into its election timer (the minimum election "
+                     "timeout is 15)")
     return ", ".join(parts)
 
 
@@ -505,6 +551,9 @@ def _when(name, sit) -> str:
         return "it checks whether it can advance its commit index"
     if name == "apply_committed":
         return "it applies what is committed"
+    if isinstance(m, RequestVote) and m.pre_vote:
+        return (f"S{m.src} asks for a pre-vote (RequestVote with pre_vote=True, term {m.term}, last "
+                f"log index {m.last_log_index}, last log term {m.last_log_term})")
     if isinstance(m, RequestVote):
         return (f"S{m.src}'s RequestVote arrives (term {m.term}, last log index {m.last_log_index}, "
                 f"last log term {m.last_log_term})")

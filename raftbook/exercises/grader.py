@@ -22,7 +22,7 @@ from __future__ import annotations
 from ..errors import InvalidArgument
 from ..core.rules import reference_handlers_all
 from . import a1_elections, a2_replication, a3_bookkeeping, a4_commitment, a5_snapshots  # noqa: F401 (register cases)
-from . import a5_persistence  # noqa: F401 (register cases)
+from . import a5_persistence, a6_prevote  # noqa: F401 (register cases)
 from .budget import DEFAULT_LIMITS, GradeOvertime, Guard, Limits
 from .campaign import run_campaigns
 from .delegation import reference_problem
@@ -41,6 +41,7 @@ GRADED = {
     "apply_committed": "A4 commitment (applying entries)",
     "install_snapshot": "A5 log compaction (InstallSnapshot)",
     "request_vote_persistent": "A5 persistence points (RequestVote under explicit persistence)",
+    "pre_vote": "A6 PreVote (answering a pre-vote request)",
 }
 
 def run_rule_layer(name: str, fn, seed: int = 0) -> LayerResult:

@@ -31,7 +31,7 @@ def make_node(handlers=None, *, id: int = 1, n: int = 3, term: int = 0, voted_fo
               log=(), commit_index: int = 0, last_applied: int | None = None,
               role: str = "follower", leader_id=None, next_index=None, match_index=None,
               election_elapsed: int = 0, seed: int = 0, snapshot: int = 0,
-              persistence: str = "auto") -> RaftNode:
+              persistence: str = "auto", pre_vote: bool = False) -> RaftNode:
     """One server of an ``n``-server cluster in a chosen state, to try a handler by hand.
 
     ``log`` is a list of terms or ``(term, command)`` pairs; entries up to
@@ -42,6 +42,8 @@ def make_node(handlers=None, *, id: int = 1, n: int = 3, term: int = 0, voted_fo
     1..snapshot (all applied) into a snapshot first, as section 7 does.
     ``persistence="explicit"`` builds it with ``Config(persistence="explicit")``, the
     chosen state saved (``node.saved``): a handler must call ``node.persist()`` itself.
+    ``pre_vote=True`` builds it with ``Config(pre_vote=True)`` (thesis section 9.6), so a
+    RequestVote with ``pre_vote=True`` reaches the "pre_vote" handler.
     """
     if not isinstance(n, int) or not 1 <= n <= 15:
         raise InvalidArgument(f"n is the number of servers, 1 to 15; got {n!r}")
@@ -53,9 +55,11 @@ def make_node(handlers=None, *, id: int = 1, n: int = 3, term: int = 0, voted_fo
         raise InvalidArgument(f"role must be 'follower', 'candidate' or 'leader'; got {role!r}") from None
     if persistence not in ("auto", "explicit"):
         raise InvalidArgument(f"persistence must be 'auto' or 'explicit'; got {persistence!r}")
+    if not isinstance(pre_vote, bool):
+        raise InvalidArgument(f"pre_vote must be True or False; got {pre_vote!r}")
     peers = [p for p in range(1, n + 1) if p != id]
-    node = RaftNode(id, peers, config=Config(persistence=persistence), rng=random.Random(seed),
-                    handlers=handlers)
+    config = Config(persistence=persistence, pre_vote=pre_vote)
+    node = RaftNode(id, peers, config=config, rng=random.Random(seed), handlers=handlers)
     node._reasons = None
     entries = []
     for k, item in enumerate(log, start=1):

@@ -4,7 +4,8 @@ Most graded names are the handler itself ("request_vote" grades the RequestVote
 receiver). A few grade a handler under a particular configuration: A5's
 "request_vote_persistent" is the RequestVote receiver on servers with
 ``Config(persistence="explicit")``, where a crash keeps only what
-``node.persist()`` saved. The graders build their servers through these two
+``node.persist()`` saved; A6's "pre_vote" (the answer to a pre-vote) runs on servers
+with ``Config(pre_vote=True)``, the only ones that ask for pre-votes. The graders build their servers through these two
 functions, so such a name needs no machinery of its own.
 """
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 #: Graded names that replace another handler (every other graded name is its handler).
 HANDLER_OF = {"request_vote_persistent": "request_vote"}
 #: Config fields every server of a graded name's checks uses (rule cases, scenes, campaigns).
-CONFIG_OF = {"request_vote_persistent": {"persistence": "explicit"}}
+CONFIG_OF = {"request_vote_persistent": {"persistence": "explicit"},
+             "pre_vote": {"pre_vote": True}}
 
 
 def handler_of(name: str) -> str:

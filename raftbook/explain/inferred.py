@@ -84,6 +84,33 @@ def _request_vote(node, msg, before, out, found):
         found.append(("vote_refused_without_rule", common))
 
 
+def _pre_vote(node, msg, before, out, found):
+    """A replaced pre-vote rule: what it answered, and any state it should have left alone."""
+    term0, _, _, log0 = before[:4]
+    snap_index, snap_term = before[8]
+    _terms(node, before, found)
+    replies = [m for m in out if type(m) is RequestVoteReply and m.dst == msg.src]
+    if not replies:
+        found.append(("request_unanswered", {"type": "RequestVote", "sender": msg.src,
+                                             "term": node.current_term, "msg_term": msg.term}))
+        return
+    own_term = log0[-1].term if log0 else snap_term
+    own_index = snap_index + len(log0)
+    if replies[0].vote_granted:
+        found.append(("pre_vote_granted", {"candidate": msg.src, "msg_term": msg.term}))
+    elif msg.term <= term0:
+        found.append(("pre_vote_refused_stale_term", {"candidate": msg.src, "msg_term": msg.term,
+                                                      "current_term": term0}))
+    elif node.leader_alive():
+        found.append(("pre_vote_refused_leader_alive", {"candidate": msg.src, "msg_term": msg.term,
+                                                        "leader": node.leader_id}))
+    elif not log_is_up_to_date(msg.last_log_term, msg.last_log_index, own_term, own_index):
+        found.append(("pre_vote_refused_log_not_up_to_date", {
+            "candidate": msg.src, "msg_term": msg.term, "candidate_last_term": msg.last_log_term,
+            "candidate_last_index": msg.last_log_index, "own_last_term": own_term,
+            "own_last_index": own_index}))
+
+
 def _append_entries(node, msg, before, out, found):
     term0, _, _, log0, commit0, leader0 = before[:6]
     _terms(node, before, found)
@@ -202,6 +229,7 @@ _REQUESTS = (RequestVote, AppendEntries, InstallSnapshot)
 _RULES = {
     "install_snapshot": _install_snapshot,
     "request_vote": _request_vote,
+    "pre_vote": _pre_vote,
     "append_entries": _append_entries,
     "append_entries_reply": _append_entries_reply,
     "advance_commit_index": _advance_commit_index,

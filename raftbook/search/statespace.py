@@ -58,7 +58,7 @@ NODE_FIELDS = frozenset({
     "id", "peers", "config", "rng", "handlers", "quorum", "_custom", "_reasons",
     "_h_request_vote", "_h_request_vote_reply", "_h_append_entries", "_h_append_entries_reply",
     "_h_advance_commit_index", "_h_apply_committed", "_h_install_snapshot",
-    "_h_install_snapshot_reply", "_threshold", "_explicit", "snapshot_data", "_saved",
+    "_h_install_snapshot_reply", "_h_pre_vote", "_threshold", "_explicit", "snapshot_data", "_saved",
     "current_term", "voted_for", "log", "role", "commit_index", "last_applied", "kv", "results",
     "next_index", "match_index", "leader_id", "votes", "heartbeat_elapsed", "election_elapsed",
     "election_timeout",
