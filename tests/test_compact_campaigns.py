@@ -12,7 +12,7 @@ import raftbook as rb
 from raftbook.exercises.bugs import BUGS
 from raftbook.search.campaigns import CAMPAIGN_CONFIG
 from raftbook.search.faults import ALL_FAULTS, FAULTS, schedule
-from raftbook.search.minimize import replay_events
+from raftbook.search.minimize import replay_events, unroll
 
 COMPACT = FAULTS + ("compact",)
 
@@ -84,3 +84,20 @@ def test_a_snapshot_bug_minimizes_to_single_events_with_a_compaction():
     assert again.violation.property == ex.property
     assert any(e.kind == "compact" for e in again.history)
     assert any(n.snapshot_index > 0 for n in again.nodes.values())
+
+
+def test_a_server_its_handler_broke_ends_a_replay_instead_of_raising():
+    # the bug drops log entries the server had applied, so compacting it is refused; the
+    # campaign reports that, and a replay that reaches it stops there
+    bug = BUGS["snapshot_discards_suffix"]
+    handlers = {bug.handler: bug.fn}
+    r = rb.campaign([26], n=3, faults=COMPACT, handlers=handlers, workers=1)
+    row = r.table.loc[26]
+    assert row["finding"] == "handler_error" and "compact" in row["detail"]
+    c = r.counterexamples[26].cluster()
+    broken = [i for i, n in c.nodes.items() if n.last_applied > n.log.last_index]
+    assert broken
+    events = unroll(c) + [("compact", broken[0]), ("tick",)]
+    again, used = replay_events(rb.Cluster(3, seed=26, config=CAMPAIGN_CONFIG, handlers=handlers),
+                                events, 300)
+    assert used == len(events) - 1

@@ -11,7 +11,7 @@ and shrinks those again, so a student steps through it in the widget.
 from __future__ import annotations
 
 from ..core.roles import Role
-from ..errors import HandlerError, InvalidArgument, InvalidState, NotLeader
+from ..errors import InvalidArgument, InvalidState, NotLeader, RaftbookError
 
 
 class Budget:
@@ -143,7 +143,8 @@ _CHANGES = ("add_server", "remove_server", "change_members", "transfer_leadershi
 def replay_events(c, events, flood_cap: int, stop: bool = False):
     """Replay single events on fresh cluster ``c``; messages are found by content, events that
     no longer fit are skipped (a membership change the cluster refuses too). Returns (cluster,
-    number of events used); a handler error ends it."""
+    number of events used); a handler error, or a call the core refuses on a server a handler
+    broke (e.g. compacting entries its log no longer holds), ends it."""
     used = 0
     for ev in events:
         used += 1
@@ -180,7 +181,7 @@ def replay_events(c, events, flood_cap: int, stop: bool = False):
                     c.compact(ev[1])
             elif kind in _CHANGES:
                 _change(c, ev)
-        except HandlerError:
+        except RaftbookError:  # a handler raised, or left its server in a state the core refuses
             return c, used
         if stop and (c.violation is not None or len(c.flight) > flood_cap):
             break
