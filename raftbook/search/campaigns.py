@@ -75,7 +75,8 @@ class _Job:
     def play(self, seed: int, actions, reasons: bool = False) -> FaultRun:
         """Campaign ``seed``'s ``actions`` carried out by the engine on a fresh cluster."""
         run = FaultRun(self.cluster(seed, reasons), net={"latency": self.latency},
-                       flood_cap=self.flood_cap, track_changes=self.reconfigures)
+                       flood_cap=self.flood_cap, track_changes=self.reconfigures,
+                       track_compactions="compact" in self.faults)
         return run.play(actions)
 
 
@@ -179,9 +180,8 @@ def minimize(job: _Job, seed: int, budget: int = MINIMIZE_BUDGET) -> Counterexam
     small = shrink(actions, fails, Budget(budget))
     small = shorten_runs(small, fails, Budget(budget))
     events = None
-    # single events replay ticks, messages and faults, not membership changes: a run that
-    # changed the configuration stays in coarse actions (its last run split into ticks)
-    if outcome[0] == "safety" and not any(a[0] in ("add_server", "remove_server") for a in small):
+    # single events replay ticks, messages, faults, compactions and membership changes
+    if outcome[0] == "safety":
         events = _explode(job, seed, small, outcome)
     if events is not None:
         def fails_events(sub):
@@ -191,7 +191,7 @@ def minimize(job: _Job, seed: int, budget: int = MINIMIZE_BUDGET) -> Counterexam
         events = shrink(events, fails_events, Budget(budget))
         c, used = replay_events(job.cluster(seed), events, job.flood_cap, stop=True)
         events = events[:used]
-    else:  # a flood, a handler error or a membership change: the failing run, its last run tick by tick
+    else:  # a flood or a handler error: the failing run, its last run tick by tick
         split = small[:-1]
         last = small[-1]
         if last[0] == "run":
@@ -318,6 +318,10 @@ def campaign(seeds=100, *, n: int = 5, handlers=None, steps: int = 60, faults=FA
     ``members`` starts with only some servers in the configuration: a number k (servers
     1..k) or a set of ids. Either adds the columns ``changes``, ``refused`` and
     ``members`` (the final configuration).
+
+    Compaction: the ``"compact"`` fault (not in the defaults) has a random running server
+    that applied entries past its snapshot compact its log at random times, so servers that
+    lag behind are sent InstallSnapshot; it adds the column ``compactions``.
     """
     seeds = _seeds(seeds)
     check_progress(progress)

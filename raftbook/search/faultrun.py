@@ -41,11 +41,11 @@ class FaultRun:
     and duplication rates); ``flood_cap`` the messages allowed in flight at once
     (default 100 per server); ``rate_cap`` the messages delivered per server per
     tick (None: unchecked). ``track_changes`` adds the counts of membership changes
-    carried out and refused to ``stats``.
+    carried out and refused to ``stats``, ``track_compactions`` the count of compactions.
     """
 
     def __init__(self, cluster, *, net=None, flood_cap: int | None = None, rate_cap: int | None = None,
-                 track_changes: bool = False):
+                 track_changes: bool = False, track_compactions: bool = False):
         self.c = cluster
         self.net = dict(net or {})
         self.flood_cap = flood_cap or 100 * cluster.n
@@ -59,6 +59,8 @@ class FaultRun:
                       "partitions": 0, "timeouts": 0}
         if track_changes:  # only for runs that may change the configuration (keeps old tables as they were)
             self.stats.update(changes=0, refused=0)
+        if track_compactions:  # likewise, only for runs with the compact fault
+            self.stats["compactions"] = 0
 
     # -- stopping ------------------------------------------------------------------
     def record(self, trouble: Trouble) -> None:
@@ -163,6 +165,14 @@ class FaultRun:
                 self.call("heal")
         elif kind in ("add_server", "remove_server"):
             self.reconfigure(kind, action[1])
+        elif kind == "compact":
+            nodes = c.nodes
+            target = _target(action[1], [i for i in c.running
+                                         if nodes[i].last_applied > nodes[i].snapshot_index])
+            if target is not None:
+                self.call("compact", target)
+                if "compactions" in self.stats:
+                    self.stats["compactions"] += 1
         else:
             raise InvalidArgument(f"unknown campaign action {action!r}")
 

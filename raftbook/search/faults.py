@@ -24,6 +24,9 @@ a schedule still replays; that is what lets a failing campaign be cut down.
   outside its configuration or removes one of its members (the ``reconfigure`` fault; a
   change the cluster refuses, with no leader or while another change is under way, is
   skipped)
+- ``("compact", target)``: a running server that has applied entries past its snapshot
+  compacts its log now (the ``compact`` fault; the fraction picks among those servers,
+  skipped when there is none)
 """
 from __future__ import annotations
 
@@ -35,8 +38,9 @@ from ..core.roles import Role
 #: The kinds of fault a campaign may inject.
 FAULTS = ("crash", "partition", "drop", "duplicate", "timeout")
 #: Faults a campaign injects only when asked: ``reconfigure`` adds and removes servers
-#: (single-server membership changes) at random times.
-EXTRA_FAULTS = ("reconfigure",)
+#: (single-server membership changes) at random times; ``compact`` has a server snapshot
+#: what it applied and drop those log entries, so lagging servers need InstallSnapshot.
+EXTRA_FAULTS = ("reconfigure", "compact")
 #: Every fault a campaign knows.
 ALL_FAULTS = FAULTS + EXTRA_FAULTS
 
@@ -62,6 +66,8 @@ def schedule(seed: int, steps: int = 60, faults=FAULTS, load: float = 0.3, n: in
             options += ["partition", "heal"]
         if "reconfigure" in faults and n > 1:  # drawn only when asked: the defaults keep their draws
             options += ["add_server", "remove_server"]
+        if "compact" in faults:  # likewise
+            options.append("compact")
         kind = rng.choice(options)
         if kind == "run":
             drop = round(rng.uniform(0, 0.2), 3) if "drop" in faults else 0.0
@@ -71,7 +77,7 @@ def schedule(seed: int, steps: int = 60, faults=FAULTS, load: float = 0.3, n: in
             out.append(("crash", "leader" if rng.random() < 0.5 else round(rng.random(), 3)))
         elif kind == "remove_server":  # the leader itself now and then: it steps down once removed
             out.append(("remove_server", "leader" if rng.random() < 0.25 else round(rng.random(), 3)))
-        elif kind in ("restart", "timeout", "add_server"):
+        elif kind in ("restart", "timeout", "add_server", "compact"):
             out.append((kind, round(rng.random(), 3)))
         elif kind == "partition":
             ids = list(range(1, n + 1))

@@ -11,7 +11,7 @@ and shrinks those again, so a student steps through it in the widget.
 from __future__ import annotations
 
 from ..core.roles import Role
-from ..errors import HandlerError
+from ..errors import InvalidArgument, InvalidState, NotLeader, RaftbookError
 
 
 class Budget:
@@ -81,22 +81,15 @@ def shorten_runs(actions: list, fails, budget: Budget) -> list:
 
 # ----------------------------------------------------------------------------- single events
 def unroll(cluster) -> list | None:
-    """The run of ``cluster`` as single events: each tick, delivery, drop, duplication and fault.
+    """The run of ``cluster`` as single events: each tick, delivery, drop and duplication, each
+    fault, compaction and membership change.
 
     Uses the network record of each automatic run; None when a run has none.
     """
     events = []
     for ev in cluster.history:
         if ev.kind not in ("run", "run_until"):
-            args = ev.args
-            if ev.kind == "propose":
-                events.append(("propose", tuple(args["command"]), args["node"]))
-            elif ev.kind == "partition":
-                events.append(("partition", tuple(tuple(g) for g in args["groups"])))
-            elif ev.kind == "heal":
-                events.append(("heal",))
-            else:
-                events.append((ev.kind, args["node"]))
+            events.append(_single(ev.kind, ev.args))
             continue
         network = getattr(ev, "network", None)
         if network is None:
@@ -113,9 +106,45 @@ def unroll(cluster) -> list | None:
     return events
 
 
+def _single(kind: str, args: dict) -> tuple:
+    """One recorded event other than a run, as a single event :func:`replay_events` takes."""
+    if kind == "propose":
+        return ("propose", tuple(args["command"]), args["node"])
+    if kind == "partition":
+        return ("partition", tuple(tuple(g) for g in args["groups"]))
+    if kind == "heal":
+        return ("heal",)
+    if kind in ("add_server", "remove_server"):
+        return (kind, args["node"], args.get("leader"))
+    if kind == "change_members":
+        return ("change_members", tuple(args["members"]))
+    return (kind, args["node"])  # crash, restart, timeout, compact, transfer_leadership
+
+
+def _change(c, ev) -> None:
+    """Replay one membership change; one the cluster now refuses (no leader, another change
+    under way, the named leader gone, a set no longer one server away) is skipped."""
+    kind = ev[0]
+    try:
+        if kind in ("add_server", "remove_server"):
+            getattr(c, kind)(ev[1], leader=ev[2] if len(ev) > 2 else None)
+        elif kind == "change_members":
+            c.change_members(set(ev[1]))
+        elif ev[1] not in c.crashed:  # transfer_leadership
+            c.transfer_leadership(ev[1])
+    except (NotLeader, InvalidState, InvalidArgument):
+        pass
+
+
+#: The membership events :func:`replay_events` takes (each skipped when the cluster refuses it).
+_CHANGES = ("add_server", "remove_server", "change_members", "transfer_leadership")
+
+
 def replay_events(c, events, flood_cap: int, stop: bool = False):
     """Replay single events on fresh cluster ``c``; messages are found by content, events that
-    no longer fit are skipped. Returns (cluster, number of events used); a handler error ends it."""
+    no longer fit are skipped (a membership change the cluster refuses too). Returns (cluster,
+    number of events used); a handler error, or a call the core refuses on a server a handler
+    broke (e.g. compacting entries its log no longer holds), ends it."""
     used = 0
     for ev in events:
         used += 1
@@ -146,7 +175,13 @@ def replay_events(c, events, flood_cap: int, stop: bool = False):
             elif kind == "timeout":
                 if ev[1] not in c.crashed and c.nodes[ev[1]].role is not Role.LEADER:
                     c.timeout(ev[1])
-        except HandlerError:
+            elif kind == "compact":
+                node = c.nodes[ev[1]]
+                if ev[1] not in c.crashed and node.last_applied > node.snapshot_index:
+                    c.compact(ev[1])
+            elif kind in _CHANGES:
+                _change(c, ev)
+        except RaftbookError:  # a handler raised, or left its server in a state the core refuses
             return c, used
         if stop and (c.violation is not None or len(c.flight) > flood_cap):
             break
