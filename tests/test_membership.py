@@ -223,3 +223,24 @@ def test_fingerprints_carry_learners_and_a_transfer_under_way():
     t.transfer_leadership(1)
     assert state_data(t)["nodes"][t.leader][-1][-2:] == ["transfer_to", 1]
     assert t.fingerprint() != before
+
+
+def test_during_joint_consensus_a_candidate_alone_is_no_majority_of_both():
+    # C_new = {leader}, C_old = {2, 3}: the other server's own vote is a majority of neither
+    # C_new nor C_old. It once won at once (it compared one vote with C_new's majority of 1).
+    c = rb.Cluster(3, seed=2, members={2, 3}, config=rb.Config(membership="joint"))
+    c.run_until(lambda c: c.leader, 500)
+    c.run(30)
+    leader = c.leader
+    other = ({2, 3} - {leader}).pop()
+    c.change_members({leader})
+    for _ in range(30):
+        c.tick()
+        for e in list(c.in_flight):
+            c.deliver(e.id)
+        if c.nodes[other].members_old is not None:
+            break
+    assert c.nodes[other].members == {leader} and c.nodes[other].members_old == {2, 3}
+    c.crash(leader)
+    c.timeout(other)
+    assert c.nodes[other].role is rb.Role.CANDIDATE and c.violation is None

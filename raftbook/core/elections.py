@@ -26,7 +26,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import membership
-from .messages import AppendEntries, AppendEntriesReply, RequestVote, RequestVoteReply, TimeoutNow
+from .messages import (AppendEntries, AppendEntriesReply, InstallSnapshot, InstallSnapshotReply,
+                       RequestVote, RequestVoteReply, TimeoutNow)
 from .roles import Role
 from .rules import adopt_newer_term
 
@@ -56,6 +57,20 @@ def step(node, msg) -> list:
         out = _request_vote(node, msg)
     elif kind is RequestVoteReply:
         out = _vote_reply(node, msg)
+    elif kind is InstallSnapshot:
+        if msg.term >= node.current_term:
+            node.pre_votes = None  # as for AppendEntries: a leader of this term exists
+        out = node._call("install_snapshot", node._h_install_snapshot, msg)
+        if node.reconfig:
+            membership.adopt_snapshot_configuration(node, msg)
+    elif kind is InstallSnapshotReply:
+        out = node._call("install_snapshot_reply", node._h_install_snapshot_reply, msg)
+        if node.role is Role.LEADER and msg.term == node.current_term:
+            node.heard.add(msg.src)  # CheckQuorum: the follower answered this leader
+            if node.learners:
+                out = out + membership.caught_up(node)
+            if node.transfer_to == msg.src:
+                out = out + _maybe_timeout_now(node)
     else:
         out = _timeout_now(node, msg)
     node.apply_committed()

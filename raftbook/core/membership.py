@@ -54,19 +54,53 @@ def validate_entry_command(command):
     return validate_command(command)
 
 
-def newest_configuration(log, initial, before=None):
+def newest_configuration(log, initial, before=None, base=None):
     """(index, members, old members or None) of the newest configuration in ``log``
     (before index ``before``, if given).
 
-    Index 0 stands for ``initial``, the configuration the cluster started with.
+    Found in no entry the log still holds, it is ``base``, the configuration a snapshot
+    holds (paper §7: a snapshot keeps the latest configuration it covers), or else
+    index 0, ``initial``, the configuration the cluster started with.
     """
-    entries = log._entries
-    top = len(entries) if before is None else before - 1
+    entries, off = log._entries, log.snapshot_index  # indexes are absolute after compaction
+    top = len(entries) if before is None else min(len(entries), before - 1 - off)
     for k in range(top - 1, -1, -1):
         cmd = entries[k].command
         if cmd is not None and cmd[0] == CONFIG:
-            return k + 1, frozenset(cmd[1]), (frozenset(cmd[2]) if len(cmd) == 3 else None)
-    return 0, initial, None
+            return off + k + 1, frozenset(cmd[1]), (frozenset(cmd[2]) if len(cmd) == 3 else None)
+    return base if base is not None else (0, initial, None)
+
+
+def snapshot_configuration(node):
+    """The configuration the node's snapshot holds, as (index, members, old), or None."""
+    data = node.snapshot_data
+    cfg = data.get(CONFIG) if type(data) is dict else None
+    if not isinstance(cfg, dict):
+        return None
+    old = cfg.get("old")
+    return cfg["index"], frozenset(cfg["members"]), None if old is None else frozenset(old)
+
+
+def configuration_for_snapshot(node, index: int) -> dict:
+    """The configuration in force at ``index``, as plain data for a snapshot that ends there."""
+    at, members, old = newest_configuration(node.log, node.initial_members, index + 1,
+                                            snapshot_configuration(node))
+    return {"index": at, "members": sorted(members), "old": None if old is None else sorted(old)}
+
+
+def adopt_snapshot_configuration(node, msg) -> None:
+    """A follower that installed a leader's snapshot keeps the configuration it came with.
+
+    The install rule (replaceable, Figure 13) copies the state machine; the configuration
+    is membership's business, so it is carried over here whatever the rule wrote.
+    """
+    cfg = msg.data.get(CONFIG) if type(msg.data) is dict else None
+    data = node.snapshot_data
+    if cfg is None or type(data) is not dict or node.log.snapshot_index != msg.last_included_index:
+        return
+    if data.get(CONFIG) != cfg:
+        data[CONFIG] = {"index": cfg["index"], "members": list(cfg["members"]),
+                        "old": None if cfg.get("old") is None else list(cfg["old"])}
 
 
 # ----------------------------------------------------------------------------- on every server
@@ -83,7 +117,8 @@ def enable(node) -> None:
 
 def refresh(node, quiet: bool = False) -> None:
     """Use the newest configuration in the node's log (thesis §4.1: committed or not)."""
-    index, members, old = newest_configuration(node.log, node.initial_members)
+    index, members, old = newest_configuration(node.log, node.initial_members, None,
+                                               snapshot_configuration(node))
     if (index, members, old) == (node.config_index, node.members, node.members_old) and \
             node._rv_targets is not None:
         return
@@ -103,7 +138,8 @@ def _set_targets(node) -> None:
     voters = node.members if node.members_old is None else node.members | node.members_old
     before = set()
     if node.config_index:
-        _, prev, prev_old = newest_configuration(node.log, node.initial_members, node.config_index)
+        _, prev, prev_old = newest_configuration(node.log, node.initial_members, node.config_index,
+                                                 snapshot_configuration(node))
         before = prev if prev_old is None else prev | prev_old
     node._ae_targets = tuple(sorted((voters | before | set(node.learners)) - {node.id}))
 

@@ -153,7 +153,15 @@ def snapshot_data_copy(data):
     """A fresh copy of a snapshot's data (lists all the way down, as JSON gives them back)."""
     if not isinstance(data, dict):
         return data
-    return {k: [list(p) for p in v] if isinstance(v, (list, tuple)) else v for k, v in data.items()}
+    return _plain_copy(data)
+
+
+def _plain_copy(v):
+    if isinstance(v, (list, tuple)):
+        return [_plain_copy(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain_copy(x) for k, x in v.items()}
+    return v
 
 
 def message_from_dict(data) -> Message:

@@ -221,11 +221,11 @@ class RaftNode(Storage, Checkpointing):
         With ``Config(snapshot_threshold=k)`` a server that has applied k entries past
         its snapshot compacts its log first (in the background, as real servers do).
         """
-        if self._ext:  # PreVote, CheckQuorum, transfer, membership (core/elections.py)
-            return elections.tick(self)
         if self._threshold is not None and \
                 self.last_applied - self.log.snapshot_index >= self._threshold:
             self.take_snapshot(automatic=True)
+        if self._ext:  # PreVote, CheckQuorum, transfer, membership (core/elections.py)
+            return elections.tick(self)
         if self.role is Role.LEADER:
             self.heartbeat_elapsed += 1
             if self.heartbeat_elapsed >= self.config.heartbeat_interval:
@@ -359,7 +359,7 @@ class RaftNode(Storage, Checkpointing):
         self.reset_election_timer()
         self.note("election_started", term=self.current_term)
         self.persist()  # the new term and the vote for itself, before asking anyone
-        if len(self.votes) >= self.quorum:
+        if membership.has_quorum(self, self.votes) if self.reconfig else len(self.votes) >= self.quorum:
             return self.become_leader()
         last_index, last_term = self.log.last_index, self.log.last_term
         self.note("vote_requested", term=self.current_term,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..errors import InvalidState
 from .kv import StateMachine
+from . import membership
 from .log import RaftLog
 from .messages import InstallSnapshot, snapshot_data_copy
 
@@ -46,7 +47,10 @@ class Storage:
         # The snapshot keeps the results of the entries it newly covers; the node keeps the rest.
         kept_results = [[i, r] for i, r in results.items() if old < i <= index]
         self.results = {i: r for i, r in results.items() if i > index}  # a new dict (see _export)
-        self.snapshot_data = {"kv": [[k, v] for k, v in self.kv.items()], "results": kept_results}
+        data = {"kv": [[k, v] for k, v in self.kv.items()], "results": kept_results}
+        if self.reconfig:  # section 7: the snapshot keeps the latest configuration it covers
+            data[membership.CONFIG] = membership.configuration_for_snapshot(self, index)
+        self.snapshot_data = data
         log.compact(index)
         self.note("snapshot_taken", index=index, term=log.snapshot_term, discarded=index - old,
                   kept=log.last_index - index, automatic=automatic)

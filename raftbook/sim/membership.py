@@ -83,6 +83,9 @@ class MembershipEvents:
         steps down once the change commits."""
         j = self.check_node(node)
         if self.config.membership == "joint":
+            if set(self.members) == {j}:
+                raise InvalidState(f"S{j} is the only member of the configuration, which needs at "
+                                   "least one server; add another server first")
             return self.change_members(set(self.members) - {j})
         return self._change("remove", j, f"remove S{j}", lambda ld: membership.remove_server(ld, j),
                             leader)
