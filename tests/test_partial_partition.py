@@ -230,3 +230,33 @@ def test_partial_partition_with_prevote_changes_nothing():
 def test_partial_partition_is_a_named_scenario():
     c = rb.scenarios.build("partial_partition", pre_vote=True, check_quorum=True)
     assert c.cuts and c.config.pre_vote and c.config.check_quorum
+
+
+# -- campaigns ------------------------------------------------------------------------------
+
+def test_the_cut_fault_is_opt_in_and_the_reference_survives_it():
+    from raftbook.search.faults import ALL_FAULTS, FAULTS, schedule
+    assert "cut" in ALL_FAULTS and "cut" not in FAULTS
+    assert all(a[0] != "cut" for seed in range(20) for a in schedule(seed, 80))
+    cuts = [a for a in schedule(3, 80, FAULTS + ("cut",)) if a[0] == "cut"]
+    assert cuts and all(len(a[1]) == 2 and a[1][0] < a[1][1] for a in cuts)
+    assert "cuts" not in rb.campaign(5, progress=False).table
+    for config in (rb.Config(), rb.Config(pre_vote=True, check_quorum=True)):
+        r = rb.campaign(60, n=5, faults=FAULTS + ("cut",), steps=100, progress=False, config=config)
+        assert r.failures == [] and r.table["cuts"].sum() > 0
+
+
+def test_cuts_and_link_heals_unroll_to_single_events_that_replay():
+    from raftbook.search.minimize import replay_events, unroll
+    c = elected(5, seed=4)
+    c.cut(1, 3)
+    c.run(30)
+    c.cut(2, 5)
+    c.heal(1, 3)
+    c.run(20)
+    c.heal()
+    c.run(10)
+    events = unroll(c)
+    assert ("cut", 1, 3) in events and ("heal", 1, 3) in events and ("heal",) in events
+    again, used = replay_events(rb.Cluster(5, seed=4), events, flood_cap=500)
+    assert used == len(events) and again.fingerprint() == c.fingerprint()

@@ -76,7 +76,7 @@ class _Job:
         """Campaign ``seed``'s ``actions`` carried out by the engine on a fresh cluster."""
         run = FaultRun(self.cluster(seed, reasons), net={"latency": self.latency},
                        flood_cap=self.flood_cap, track_changes=self.reconfigures,
-                       track_compactions="compact" in self.faults)
+                       track_compactions="compact" in self.faults, track_cuts="cut" in self.faults)
         return run.play(actions)
 
 
@@ -322,6 +322,10 @@ def campaign(seeds=100, *, n: int = 5, handlers=None, steps: int = 60, faults=FA
     Compaction: the ``"compact"`` fault (not in the defaults) has a random running server
     that applied entries past its snapshot compact its log at random times, so servers that
     lag behind are sent InstallSnapshot; it adds the column ``compactions``.
+
+    Partial partitions: the ``"cut"`` fault (not in the defaults) cuts the link between two
+    random servers (``c.cut(a, b)``) at random times, and heals restore every link; it adds
+    the column ``cuts``.
     """
     seeds = _seeds(seeds)
     check_progress(progress)

@@ -41,11 +41,13 @@ class FaultRun:
     and duplication rates); ``flood_cap`` the messages allowed in flight at once
     (default 100 per server); ``rate_cap`` the messages delivered per server per
     tick (None: unchecked). ``track_changes`` adds the counts of membership changes
-    carried out and refused to ``stats``, ``track_compactions`` the count of compactions.
+    carried out and refused to ``stats``, ``track_compactions`` the count of compactions,
+    ``track_cuts`` the count of links cut.
     """
 
     def __init__(self, cluster, *, net=None, flood_cap: int | None = None, rate_cap: int | None = None,
-                 track_changes: bool = False, track_compactions: bool = False):
+                 track_changes: bool = False, track_compactions: bool = False,
+                 track_cuts: bool = False):
         self.c = cluster
         self.net = dict(net or {})
         self.flood_cap = flood_cap or 100 * cluster.n
@@ -61,6 +63,8 @@ class FaultRun:
             self.stats.update(changes=0, refused=0)
         if track_compactions:  # likewise, only for runs with the compact fault
             self.stats["compactions"] = 0
+        if track_cuts:  # and with the cut fault
+            self.stats["cuts"] = 0
 
     # -- stopping ------------------------------------------------------------------
     def record(self, trouble: Trouble) -> None:
@@ -161,8 +165,13 @@ class FaultRun:
                 self.call("partition", *[set(g) for g in action[1]])
                 self.stats["partitions"] += 1
         elif kind == "heal":
-            if c.groups is not None:
+            if c.groups is not None or c.cuts:
                 self.call("heal")
+        elif kind == "cut":
+            if tuple(action[1]) not in c.cuts:
+                self.call("cut", *action[1])
+                if "cuts" in self.stats:
+                    self.stats["cuts"] += 1
         elif kind in ("add_server", "remove_server"):
             self.reconfigure(kind, action[1])
         elif kind == "compact":

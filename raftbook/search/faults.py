@@ -19,7 +19,9 @@ a schedule still replays; that is what lets a failing campaign be cut down.
 - ``("propose", command, target)``: to a server that believes it leads (a
   stale leader cut off by a partition too, so logs diverge as in Figures 7 and 8)
 - ``("crash", target)``, ``("restart", target)``, ``("timeout", target)``
-- ``("partition", (group, group))``, ``("heal",)``
+- ``("partition", (group, group))``, ``("heal",)`` (the partition and every cut link)
+- ``("cut", (a, b))``: only the link between servers a and b (the ``cut`` fault: a partial
+  partition; skipped when that link is already cut)
 - ``("add_server", target)``, ``("remove_server", target)``: the leader adds a server
   outside its configuration or removes one of its members (the ``reconfigure`` fault; a
   change the cluster refuses, with no leader or while another change is under way, is
@@ -39,8 +41,9 @@ from ..core.roles import Role
 FAULTS = ("crash", "partition", "drop", "duplicate", "timeout")
 #: Faults a campaign injects only when asked: ``reconfigure`` adds and removes servers
 #: (single-server membership changes) at random times; ``compact`` has a server snapshot
-#: what it applied and drop those log entries, so lagging servers need InstallSnapshot.
-EXTRA_FAULTS = ("reconfigure", "compact")
+#: what it applied and drop those log entries, so lagging servers need InstallSnapshot;
+#: ``cut`` breaks single links (a partial partition) that a later heal restores.
+EXTRA_FAULTS = ("reconfigure", "compact", "cut")
 #: Every fault a campaign knows.
 ALL_FAULTS = FAULTS + EXTRA_FAULTS
 
@@ -68,6 +71,8 @@ def schedule(seed: int, steps: int = 60, faults=FAULTS, load: float = 0.3, n: in
             options += ["add_server", "remove_server"]
         if "compact" in faults:  # likewise
             options.append("compact")
+        if "cut" in faults and n > 2:  # likewise
+            options += ["cut", "heal"]
         kind = rng.choice(options)
         if kind == "run":
             drop = round(rng.uniform(0, 0.2), 3) if "drop" in faults else 0.0
@@ -79,6 +84,8 @@ def schedule(seed: int, steps: int = 60, faults=FAULTS, load: float = 0.3, n: in
             out.append(("remove_server", "leader" if rng.random() < 0.25 else round(rng.random(), 3)))
         elif kind in ("restart", "timeout", "add_server", "compact"):
             out.append((kind, round(rng.random(), 3)))
+        elif kind == "cut":
+            out.append(("cut", tuple(sorted(rng.sample(range(1, n + 1), 2)))))
         elif kind == "partition":
             ids = list(range(1, n + 1))
             rng.shuffle(ids)

@@ -113,7 +113,9 @@ def _single(kind: str, args: dict) -> tuple:
     if kind == "partition":
         return ("partition", tuple(tuple(g) for g in args["groups"]))
     if kind == "heal":
-        return ("heal",)
+        return ("heal",) if "a" not in args else ("heal", args["a"], args["b"])
+    if kind == "cut":
+        return ("cut", args["a"], args["b"])
     if kind in ("add_server", "remove_server"):
         return (kind, args["node"], args.get("leader"))
     if kind == "change_members":
@@ -164,8 +166,14 @@ def replay_events(c, events, flood_cap: int, stop: bool = False):
                 if c.groups is None:
                     c.partition(*[set(g) for g in ev[1]])
             elif kind == "heal":
-                if c.groups is not None:
+                if len(ev) == 3:
+                    if (ev[1], ev[2]) in c.cuts:
+                        c.heal(ev[1], ev[2])
+                elif c.groups is not None or c.cuts:
                     c.heal()
+            elif kind == "cut":
+                if (ev[1], ev[2]) not in c.cuts:
+                    c.cut(ev[1], ev[2])
             elif kind == "crash":
                 if ev[1] not in c.crashed:
                     c.crash(ev[1])
