@@ -43,7 +43,7 @@ def test_a_cut_link_loses_messages_both_ways_and_only_between_its_two_servers():
     c.deliver(by_dst[3])
     assert c.nodes[3].current_term == 1 and c.nodes[3].voted_for == 1
     # the loss is a reason for the receiver, as for a partition
-    assert any(r.code == "message_lost_partition" and r.node == 2 for r in lost.reasons)
+    assert any(r.code == "message_lost_cut" and r.node == 2 for r in lost.reasons)
 
 
 def test_automatic_runs_lose_messages_across_a_cut_link():
@@ -52,7 +52,7 @@ def test_automatic_runs_lose_messages_across_a_cut_link():
     other = next(i for i in c.nodes if i != leader)
     c.cut(leader, other)
     ev = c.run(40)
-    lost = [(m.src, m.dst) for _, what, _, m, _ in ev.network if what == "lost_partition"]
+    lost = [(m.src, m.dst) for _, what, _, m, _ in ev.network if what == "lost_cut"]
     assert lost and all({s, d} == {leader, other} for s, d in lost)
     assert ev.args and ev.stats["lost"] == len(lost)
 
@@ -260,3 +260,14 @@ def test_cuts_and_link_heals_unroll_to_single_events_that_replay():
     assert ("cut", 1, 3) in events and ("heal", 1, 3) in events and ("heal",) in events
     again, used = replay_events(rb.Cluster(5, seed=4), events, flood_cap=500)
     assert used == len(events) and again.fingerprint() == c.fingerprint()
+
+
+def test_the_space_time_diagram_marks_messages_lost_on_a_cut_link():
+    c = rb.Cluster(3, seed=0)
+    c.cut(1, 2)
+    c.timeout(1)
+    for e in list(c.in_flight):
+        c.deliver(e.id)
+    svg = rb.spacetime_svg(c)
+    assert 'data-outcome="lost_cut"' in svg and 'data-cause="cut"' in svg
+    assert "the link between S1 and S2 was cut" in svg

@@ -396,6 +396,15 @@ def s_message_lost_partition():
     return r, {"msg_id": env.id, "src": 1, "dst": 2}, ["a network partition separates the two servers"]
 
 
+def s_message_lost_cut():
+    c = rb.Cluster(3, seed=0)
+    c.timeout(1)
+    c.cut(1, 2)
+    env = flight(c, "RequestVote", dst=2)[0]
+    r = one(c.deliver(env.id), "message_lost_cut")
+    return r, {"msg_id": env.id, "src": 1, "dst": 2}, ["the link between the two servers is cut"]
+
+
 # -- codes inferred from a replaced handler --------------------------------------------
 
 def refuse_everything(node, msg):

@@ -38,7 +38,7 @@ _COLOURS = {"RequestVote": "#dd6b20", "RequestVoteReply": "#dd6b20",
 _ROLE_FILL = {"follower": "#a0aec0", "candidate": "#dd6b20", "leader": "#2f855a", "crashed": "#1a202c"}
 _STATE_CODES = frozenset({"became_leader", "election_started", "term_adopted", "stepped_down",
                           "crashed", "restarted"})
-OUTCOMES = ("delivered", "dropped", "lost_crash", "lost_partition", "in_flight")
+OUTCOMES = ("delivered", "dropped", "lost_crash", "lost_partition", "lost_cut", "in_flight")
 
 
 @dataclass
@@ -509,7 +509,7 @@ class _Drawing(_Layout):
         dx, dy = ex - x1, ey - y1
         length = max((dx * dx + dy * dy) ** 0.5, 1e-9)
         shorten = _DOT + 1 if (we == 0 and outcome == "delivered") else (
-            9 if outcome == "lost_partition" and we == 0 else 0)
+            9 if outcome in ("lost_partition", "lost_cut") and we == 0 else 0)
         if we == 0 and outcome == "lost_crash":
             shorten = 5
         lx, ly = ex - dx / length * shorten, ey - dy / length * shorten
@@ -524,6 +524,7 @@ class _Drawing(_Layout):
                   "dropped": f", dropped by the network at t={m.end_time}",
                   "lost_crash": f", lost at t={m.end_time}: S{msg.dst} was crashed",
                   "lost_partition": f", lost at t={m.end_time}: a partition separated S{msg.src} and S{msg.dst}",
+                  "lost_cut": f", lost at t={m.end_time}: the link between S{msg.src} and S{msg.dst} was cut",
                   "in_flight": ", still in flight"}[outcome]
         if m.copy_of is not None:
             title += f" (a duplicate of #{m.copy_of})"
@@ -553,12 +554,13 @@ class _Drawing(_Layout):
             parts.append(_el("path", d=f"M{_fmt(ex - s)},{_fmt(ey - s)} L{_fmt(ex + s)},{_fmt(ey + s)} "
                              f"M{_fmt(ex + s)},{_fmt(ey - s)} L{_fmt(ex - s)},{_fmt(ey + s)}",
                              stroke="#c53030", stroke_width="2.2", data_kind="drop-mark", data_msg=m.id))
-        elif we == 0 and outcome == "lost_partition":
-            # a short bar across the arrow, where the partition stopped it
+        elif we == 0 and outcome in ("lost_partition", "lost_cut"):
+            # a short bar across the arrow, where the partition (or the cut link) stopped it
             nx, ny = -dy / length, dx / length
             parts.append(_el("line", x1=_fmt(lx + nx * 6), y1=_fmt(ly + ny * 6), x2=_fmt(lx - nx * 6),
                              y2=_fmt(ly - ny * 6), stroke="#b7791f", stroke_width="3",
-                             data_kind="lost-mark", data_cause="partition", data_msg=m.id))
+                             data_kind="lost-mark", data_cause="cut" if outcome == "lost_cut" else "partition",
+                             data_msg=m.id))
         elif we == 0 and outcome == "lost_crash":
             parts.append(_el("circle", cx=_fmt(ex), cy=_fmt(ey), r=5, fill="white", stroke="#c53030",
                              stroke_width="2", data_kind="lost-mark", data_cause="crash", data_msg=m.id))

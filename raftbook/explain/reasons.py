@@ -428,6 +428,10 @@ _TABLE = [
     ReasonCode("message_lost_partition", ("network", "partition"),
                "§5.1: a partition separates servers; messages across it are lost",
                _net(": a network partition separates the two servers")),
+    ReasonCode("message_lost_cut", ("network", "partition"),
+               "§5.1 and thesis §9.6: a partial partition breaks single links; both servers may "
+               "still reach the others",
+               _net(": the link between the two servers is cut (both still reach the others)")),
     ReasonCode("message_duplicated", ("network",),
                "§5.1: the network may duplicate messages; Raft's rules are idempotent",
                _duplicated),

@@ -34,10 +34,12 @@ MAX_CHECKPOINTS = 200
 _owner_tokens = itertools.count(1)
 
 #: The network actions an Event records, in the order a message meets them.
-NETWORK_ACTIONS = ("sent", "duplicated", "delivered", "dropped", "lost_crash", "lost_partition")
+NETWORK_ACTIONS = ("sent", "duplicated", "delivered", "dropped", "lost_crash", "lost_partition",
+                   "lost_cut")
 #: The reason code a network action also records for the message's receiver.
 NETWORK_REASONS = {"dropped": "message_dropped", "lost_crash": "message_lost_crashed",
-                   "lost_partition": "message_lost_partition", "duplicated": "message_duplicated"}
+                   "lost_partition": "message_lost_partition", "lost_cut": "message_lost_cut",
+                   "duplicated": "message_duplicated"}
 
 
 class Reason(NamedTuple):

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 #: How a message in flight can be lost (as NETWORK_ACTIONS names them): the network
-#: drops it, its receiver is crashed, or a partition or a cut link separates it from its sender.
-DROPPED, LOST_CRASH, LOST_PARTITION = "dropped", "lost_crash", "lost_partition"
+#: drops it, its receiver is crashed, a partition separates it from its sender, or the
+#: single link between the two is cut (a partial partition).
+DROPPED, LOST_CRASH, LOST_PARTITION, LOST_CUT = "dropped", "lost_crash", "lost_partition", "lost_cut"
 
 #: A checkpoint of the messages in flight stores what changed since the previous one
 #: (see Network.export); after this many such links in a row it stores them all again,
@@ -155,6 +156,8 @@ class Network:
         msg = env.msg
         if msg.dst in self.crashed:
             return LOST_CRASH
+        if self._cut is not None and (msg.src, msg.dst) in self._cut:
+            return LOST_CUT
         return None if self.can_reach(msg.src, msg.dst) else LOST_PARTITION
 
     def drop(self, msg_id: int) -> Envelope:
@@ -208,7 +211,7 @@ class Network:
         The network drops it (drawn first, when drop_rate is not 0: ``note(now,
         DROPPED, env)``), or maybe copies it (drawn next, when duplicate_rate is not
         0: ``copy(env)`` sends the copy) and then it arrives (``arrive(env)``) unless
-        its receiver is crashed or cut off (``note(now, LOST_CRASH or LOST_PARTITION,
+        its receiver is crashed or cut off (``note(now, LOST_CRASH, LOST_CUT or LOST_PARTITION,
         env)``). Each receiver steps before the next message draws: its replies draw
         their latency from the same generator. ``counts`` adds up the fates.
         """
@@ -240,8 +243,10 @@ class Network:
             if msg.dst in crashed:
                 note(now, LOST_CRASH, env)
                 lost += 1
-            elif (group_of is not None and group_of[msg.src] != group_of[msg.dst]) or \
-                    (cut is not None and (msg.src, msg.dst) in cut):
+            elif cut is not None and (msg.src, msg.dst) in cut:
+                note(now, LOST_CUT, env)
+                lost += 1
+            elif group_of is not None and group_of[msg.src] != group_of[msg.dst]:
                 note(now, LOST_PARTITION, env)
                 lost += 1
             else:
