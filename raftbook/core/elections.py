@@ -79,11 +79,6 @@ def step(node, msg) -> list:
     return out
 
 
-def leader_alive(node) -> bool:
-    """Has this server heard from a current leader within the minimum election timeout?"""
-    return node.leader_alive()
-
-
 def _guarded(node) -> bool:
     return node.config.pre_vote or node.config.check_quorum
 
@@ -91,7 +86,7 @@ def _guarded(node) -> bool:
 def _request_vote(node, msg) -> list:
     if msg.pre_vote:  # a replaceable rule (rules.handle_pre_vote is the reference)
         return node._call("pre_vote", node._h_pre_vote, msg)
-    if _guarded(node) and msg.term > node.current_term and not msg.transfer and leader_alive(node):
+    if _guarded(node) and msg.term > node.current_term and not msg.transfer and node.leader_alive():
         # Thesis §4.2.3: within the minimum election timeout of hearing from a leader, a
         # server neither updates its term nor grants its vote.
         node.note("vote_request_ignored_leader_alive", candidate=msg.src, msg_term=msg.term,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ..errors import InvalidArgument
 from .kv import validate_command
-from .messages import Entry
+from .messages import Entry, snapshot_data_copy
 from . import rules
 from .quorum import majority
 from .roles import Role
@@ -99,8 +99,7 @@ def adopt_snapshot_configuration(node, msg) -> None:
     if cfg is None or type(data) is not dict or node.log.snapshot_index != msg.last_included_index:
         return
     if data.get(CONFIG) != cfg:
-        data[CONFIG] = {"index": cfg["index"], "members": list(cfg["members"]),
-                        "old": None if cfg.get("old") is None else list(cfg["old"])}
+        data[CONFIG] = snapshot_data_copy(cfg)
 
 
 # ----------------------------------------------------------------------------- on every server

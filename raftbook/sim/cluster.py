@@ -229,14 +229,15 @@ class Cluster(ManualEvents, MembershipEvents):
             rec = self._rec
             self._net.send(out, self.now, rec.notes, rec.sent)
 
-    def _deliver_quietly(self, env) -> bool:
-        """Deliver (True) or lose (False) one message in flight, without describing it."""
+    def _deliver_quietly(self, env) -> str | None:
+        """Deliver one message in flight (None), or lose it (how: the network's LOST_* name),
+        without describing it."""
         lost = self._net.take(env)
         if lost is not None:
             self._rec.note(self.now, lost, env)
-            return False
+            return lost
         self._arrive(env)
-        return True
+        return None
 
     def _arrive(self, env):
         """A message taken out of flight reaches its server, which steps on it."""

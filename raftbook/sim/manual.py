@@ -14,7 +14,7 @@ from ..core.roles import Role
 from ..errors import InvalidState
 from . import validate
 from .history import Event, Reason
-from .network import Envelope
+from .network import LOST_CRASH, LOST_CUT, Envelope
 
 
 #: How a crash's summary names the unsaved parts of a server's persistent state.
@@ -49,16 +49,17 @@ class ManualEvents:
         return self._record("timeout", {"node": i}, run)
 
     def deliver(self, msg_id: int) -> Event:
-        """Deliver one message in flight (lost if a partition or a crash is in the way)."""
+        """Deliver one message in flight (lost if a partition, a cut link or a crash is in the way)."""
         env = self.envelope(msg_id)
 
         def run():
             msg = env.msg
-            if self._deliver_quietly(env):
+            lost = self._deliver_quietly(env)
+            if lost is None:
                 return f"delivered #{env.id} {describe_message(msg)}", {}
-            if msg.dst in self.crashed:
+            if lost == LOST_CRASH:
                 return f"lost #{env.id} {describe_message(msg)}: S{msg.dst} is crashed", {}
-            if (min(msg.src, msg.dst), max(msg.src, msg.dst)) in self._net.cuts:
+            if lost == LOST_CUT:
                 return (f"lost #{env.id} {describe_message(msg)}: the link between S{msg.src} "
                         f"and S{msg.dst} is cut"), {}
             return (f"lost #{env.id} {describe_message(msg)}: a partition separates S{msg.src} "
